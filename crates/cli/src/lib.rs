@@ -1,0 +1,67 @@
+//! # cli
+//!
+//! The `freqprop` command line: argument parsing (clap) and one module per subcommand.
+//! The binary in the workspace root only calls [`main_exit_code`].
+//!
+//! Exit codes: 0 success, 1 a failed run or a failed check (for example `compare` out of
+//! tolerance), 2 bad input (unreadable file, parse error, invalid option).
+//!
+//! ```no_run
+//! std::process::exit(cli::main_exit_code());
+//! ```
+
+use clap::{Parser, Subcommand};
+
+pub mod compare;
+pub mod error;
+pub mod simulate;
+pub mod spectrum;
+
+pub use error::CliError;
+
+/// freqprop: simulate nonlinear resistive circuits in the time domain, read their spectra,
+/// and train them with frequency propagation.
+#[derive(Debug, Parser)]
+#[command(name = "freqprop", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a netlist's analysis (.op or .tran) and write waveforms to HDF5 and a rawfile.
+    Simulate(simulate::Args),
+    /// Compare two traces (rawfile, freqprop HDF5 or CSV) node by node.
+    Compare(compare::Args),
+    /// Read amplitude and phase of node voltages at given frequencies.
+    Spectrum(spectrum::Args),
+}
+
+/// Run the command line with the process arguments; returns the exit code.
+pub fn main_exit_code() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Dispatch a parsed command line.
+pub fn run(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Simulate(args) => simulate::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Spectrum(args) => spectrum::run(args),
+    }
+}

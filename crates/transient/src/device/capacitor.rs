@@ -1,0 +1,92 @@
+//! Linear capacitors: open in DC, a companion conductance and current in transient analysis.
+
+use super::{bind_g, declare_g, stamp_g, Device, LoadCtx, Mode};
+use crate::integrate::{StateAlloc, States};
+use crate::matrix::{Pattern, PatternBuilder};
+
+/// All capacitors of a circuit.
+#[derive(Debug, Default, Clone)]
+pub struct Capacitors {
+    /// First terminal.
+    pub a: Vec<usize>,
+    /// Second terminal.
+    pub b: Vec<usize>,
+    /// Capacitance, F.
+    pub c: Vec<f64>,
+    /// Initial voltage (used with UIC).
+    pub ic: Vec<Option<f64>>,
+    slots: Vec<[usize; 4]>,
+    state: Vec<usize>,
+}
+
+impl Capacitors {
+    /// Add a capacitor.
+    pub fn push(&mut self, a: usize, b: usize, c: f64, ic: Option<f64>) {
+        self.a.push(a);
+        self.b.push(b);
+        self.c.push(c);
+        self.ic.push(ic);
+    }
+}
+
+impl Capacitors {
+    /// Use the `ic=` voltages as initial charges (UIC).
+    pub fn apply_ic(&self, st: &mut States) {
+        for k in 0..self.c.len() {
+            if let Some(v) = self.ic[k] {
+                st.s[0][self.state[k]] = self.c[k] * v;
+            }
+        }
+    }
+}
+
+impl Device for Capacitors {
+    fn alloc_states(&mut self, st: &mut StateAlloc) {
+        self.state = (0..self.c.len()).map(|_| st.pair()).collect();
+    }
+    fn declare(&self, p: &mut PatternBuilder) {
+        for k in 0..self.c.len() {
+            declare_g(p, self.a[k], self.b[k]);
+        }
+    }
+    fn bind(&mut self, p: &Pattern) {
+        self.slots = (0..self.c.len()).map(|k| bind_g(p, self.a[k], self.b[k])).collect();
+    }
+    fn load(&mut self, ctx: &LoadCtx, x: &[f64], st: &mut States, a: &mut [f64], b: &mut [f64]) -> bool {
+        if ctx.mode == Mode::Dc {
+            return false;
+        }
+        let ag0 = ctx.integ.ag0();
+        for k in 0..self.c.len() {
+            let (na, nb) = (self.a[k], self.b[k]);
+            let v = x[na] - x[nb];
+            let s = self.state[k];
+            st.s[0][s] = self.c[k] * v;
+            let i = ctx.integ.integrate(st, s);
+            let geq = ag0 * self.c[k];
+            let ceq = i - geq * v;
+            stamp_g(a, &self.slots[k], geq);
+            b[na] -= ceq;
+            b[nb] += ceq;
+        }
+        false
+    }
+    fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
+        for k in 0..self.c.len() {
+            let v = x[self.a[k]] - x[self.b[k]];
+            let s = self.state[k];
+            st.s[0][s] = self.c[k] * v;
+            st.s[0][s + 1] = 0.0;
+        }
+    }
+    fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
+        let mut h = f64::INFINITY;
+        for &s in &self.state {
+            h = h.min(ctx.integ.truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol));
+        }
+        h
+    }
+    fn len(&self) -> usize {
+        self.c.len()
+    }
+}

@@ -1,0 +1,312 @@
+//! Level-1 SPICE junction diodes (as ngspice 39 evaluates them): exponential forward
+//! current, cubic reverse roll-off, optional breakdown, gmin across the junction, optional
+//! series resistance on an internal node, depletion and diffusion charge, and `pnjlim`
+//! junction limiting of each Newton step.
+
+use super::{bind_g, declare_g, stamp_g, Device, Layout, LoadCtx, Mode};
+use crate::integrate::{StateAlloc, States};
+use crate::matrix::{Pattern, PatternBuilder};
+use circuit::{DiodeModel, VT_27C};
+
+/// Temperature-resolved parameters of one diode instance (at 27 °C, TNOM = 27 °C).
+#[derive(Debug, Clone, Copy)]
+pub struct DiodeParams {
+    /// Saturation current × area.
+    pub is: f64,
+    /// N·Vt.
+    pub vte: f64,
+    /// Critical voltage for limiting.
+    pub vcrit: f64,
+    /// Series conductance (0: none).
+    pub gs: f64,
+    /// Zero-bias junction capacitance × area.
+    pub cjo: f64,
+    /// Junction potential.
+    pub vj: f64,
+    /// Grading coefficient.
+    pub m: f64,
+    /// FC·VJ.
+    pub depcap: f64,
+    /// F1, F2, F3 of the linearised depletion charge above FC·VJ.
+    pub f1: f64,
+    /// See `f1`.
+    pub f2: f64,
+    /// See `f1`.
+    pub f3: f64,
+    /// Transit time.
+    pub tt: f64,
+    /// Effective breakdown voltage (positive), if any.
+    pub bv: Option<f64>,
+}
+
+impl DiodeParams {
+    /// Resolve a model and an area as ngspice's DIOtemp does at nominal temperature.
+    pub fn new(m: &DiodeModel, area: f64, reltol: f64) -> DiodeParams {
+        let vt = VT_27C;
+        let vte = m.n * vt;
+        let is = m.is * area;
+        let vcrit = vte * (vte / (std::f64::consts::SQRT_2 * is)).ln();
+        let xfc = (1.0 - m.fc).ln();
+        let mut vj = m.vj;
+        let mut depcap = m.fc * vj;
+        if depcap > 1.0 {
+            vj = 1.0 / m.fc;
+            depcap = m.fc * vj;
+        }
+        let f1 = vj * (1.0 - ((1.0 - m.m) * xfc).exp()) / (1.0 - m.m);
+        let f2 = ((1.0 + m.m) * xfc).exp();
+        let f3 = 1.0 - m.fc * (1.0 + m.m);
+        let bv = m.bv.map(|bv| {
+            // match the reverse breakdown current IBV at BV (ngspice level 1: IBV not scaled by area)
+            let cbv = m.ibv;
+            if cbv < is * bv / vt {
+                bv
+            } else {
+                let nbv = vte; // breakdown emission coefficient defaults to N
+                let tol = reltol * cbv;
+                let mut xbv = bv - nbv * (1.0 + cbv / is).ln();
+                for _ in 0..25 {
+                    xbv = bv - nbv * (cbv / is + 1.0 - xbv / vt).ln();
+                    let xcbv = is * (((bv - xbv) / nbv).exp() - 1.0 + xbv / vt);
+                    if (xcbv - cbv).abs() <= tol {
+                        break;
+                    }
+                }
+                xbv
+            }
+        });
+        let gs = if m.rs > 0.0 { area / m.rs } else { 0.0 };
+        DiodeParams { is, vte, vcrit, gs, cjo: m.cjo * area, vj, m: m.m, depcap, f1, f2, f3, tt: m.tt, bv }
+    }
+
+    /// Junction current and conductance (without gmin).
+    #[inline]
+    pub fn current(&self, vd: f64) -> (f64, f64) {
+        let vte = self.vte;
+        if vd >= -3.0 * vte {
+            let evd = (vd / vte).exp();
+            (self.is * (evd - 1.0), self.is * evd / vte)
+        } else if self.bv.is_none_or(|bv| vd >= -bv) {
+            let arg = 3.0 * vte / (vd * std::f64::consts::E);
+            let arg = arg * arg * arg;
+            (-self.is * (1.0 + arg), self.is * 3.0 * arg / vd)
+        } else {
+            let bv = self.bv.unwrap();
+            let evrev = (-(bv + vd) / vte).exp();
+            (-self.is * evrev, self.is * evrev / vte)
+        }
+    }
+
+    /// Junction charge and capacitance at `vd` given the junction current and conductance.
+    #[inline]
+    pub fn charge(&self, vd: f64, id: f64, gd: f64) -> (f64, f64) {
+        let czero = self.cjo;
+        let (qdep, cdep) = if czero == 0.0 {
+            (0.0, 0.0)
+        } else if vd < self.depcap {
+            let arg = 1.0 - vd / self.vj;
+            let sarg = (-self.m * arg.ln()).exp();
+            (self.vj * czero * (1.0 - arg * sarg) / (1.0 - self.m), czero * sarg)
+        } else {
+            let czof2 = czero / self.f2;
+            (
+                czero * self.f1
+                    + czof2 * (self.f3 * (vd - self.depcap) + (self.m / (2.0 * self.vj)) * (vd * vd - self.depcap * self.depcap)),
+                czof2 * (self.f3 + self.m * vd / self.vj),
+            )
+        };
+        (self.tt * id + qdep, self.tt * gd + cdep)
+    }
+
+    /// Whether the diode stores charge.
+    pub fn has_charge(&self) -> bool {
+        self.cjo != 0.0 || self.tt != 0.0
+    }
+}
+
+/// SPICE's `pnjlim`: limit the change of a junction voltage between Newton iterations.
+/// Returns the limited voltage and whether it was limited.
+#[inline]
+pub fn pnjlim(vnew: f64, vold: f64, vt: f64, vcrit: f64) -> (f64, bool) {
+    if vnew > vcrit && (vnew - vold).abs() > vt + vt {
+        if vold > 0.0 {
+            let arg = 1.0 + (vnew - vold) / vt;
+            if arg > 0.0 {
+                (vold + vt * arg.ln(), true)
+            } else {
+                (vcrit, true)
+            }
+        } else {
+            (vt * (vnew / vt).ln(), true)
+        }
+    } else if vnew < 0.0 {
+        let arg = if vold > 0.0 { -vold - 1.0 } else { 2.0 * vold - 1.0 };
+        if vnew < arg {
+            (arg, true)
+        } else {
+            (vnew, false)
+        }
+    } else {
+        (vnew, false)
+    }
+}
+
+/// All diodes of a circuit.
+#[derive(Debug, Default, Clone)]
+pub struct Diodes {
+    /// Element names.
+    pub name: Vec<String>,
+    /// Anode (external).
+    pub anode: Vec<usize>,
+    /// Cathode.
+    pub cathode: Vec<usize>,
+    /// Anode side of the junction (internal node when RS > 0, else the anode).
+    pub anode_int: Vec<usize>,
+    /// Resolved parameters.
+    pub p: Vec<DiodeParams>,
+    /// Junction voltage, current and conductance of the last load (SPICE state0).
+    pub vd: Vec<f64>,
+    /// See `vd`.
+    pub id: Vec<f64>,
+    /// See `vd`.
+    pub gd: Vec<f64>,
+    /// Junction voltage at the last accepted time point.
+    pub vd_accepted: Vec<f64>,
+    slots_j: Vec<[usize; 4]>,
+    slots_s: Vec<[usize; 4]>,
+    state: Vec<usize>,
+}
+
+impl Diodes {
+    /// Add a diode.
+    pub fn push(&mut self, name: &str, anode: usize, cathode: usize, p: DiodeParams) {
+        self.name.push(name.to_string());
+        self.anode.push(anode);
+        self.cathode.push(cathode);
+        self.p.push(p);
+        self.vd.push(0.0);
+        self.id.push(0.0);
+        self.gd.push(0.0);
+        self.vd_accepted.push(0.0);
+    }
+}
+
+impl Device for Diodes {
+    fn alloc(&mut self, layout: &mut Layout) {
+        self.anode_int = (0..self.name.len())
+            .map(|k| if self.p[k].gs > 0.0 { layout.alloc_internal(&format!("{}#internal", self.name[k])) } else { self.anode[k] })
+            .collect();
+    }
+    fn alloc_states(&mut self, st: &mut StateAlloc) {
+        self.state = (0..self.name.len()).map(|_| st.pair()).collect();
+    }
+    fn declare(&self, p: &mut PatternBuilder) {
+        for k in 0..self.name.len() {
+            declare_g(p, self.anode_int[k], self.cathode[k]);
+            if self.p[k].gs > 0.0 {
+                declare_g(p, self.anode[k], self.anode_int[k]);
+            }
+        }
+    }
+    fn bind(&mut self, p: &Pattern) {
+        self.slots_j = (0..self.name.len()).map(|k| bind_g(p, self.anode_int[k], self.cathode[k])).collect();
+        self.slots_s = (0..self.name.len())
+            .map(|k| if self.p[k].gs > 0.0 { bind_g(p, self.anode[k], self.anode_int[k]) } else { [p.nnz; 4] })
+            .collect();
+    }
+    fn load_static(&self, a: &mut [f64]) {
+        for k in 0..self.name.len() {
+            if self.p[k].gs > 0.0 {
+                stamp_g(a, &self.slots_s[k], self.p[k].gs);
+            }
+        }
+    }
+    fn load(&mut self, ctx: &LoadCtx, x: &[f64], st: &mut States, a: &mut [f64], b: &mut [f64]) -> bool {
+        let mut limited = false;
+        let tran = ctx.mode == Mode::Tran;
+        for k in 0..self.name.len() {
+            let p = &self.p[k];
+            let (na, nk) = (self.anode_int[k], self.cathode[k]);
+            let vd = if ctx.init_junctions {
+                limited = true;
+                p.vcrit
+            } else {
+                let vnew = x[na] - x[nk];
+                let vold = self.vd[k];
+                let (v, lim) = match p.bv {
+                    Some(bv) if vnew < (-bv + 10.0 * p.vte).min(0.0) => {
+                        let (vt, lim) = pnjlim(-(vnew + bv), -(vold + bv), p.vte, p.vcrit);
+                        (-(vt + bv), lim)
+                    }
+                    _ => pnjlim(vnew, vold, p.vte, p.vcrit),
+                };
+                limited |= lim;
+                v
+            };
+            let (idj, gdj) = p.current(vd);
+            let mut cd = idj + ctx.gmin * vd;
+            let mut gd = gdj + ctx.gmin;
+            self.vd[k] = vd;
+            self.id[k] = cd;
+            self.gd[k] = gd;
+            if tran && p.has_charge() {
+                let (q, c) = p.charge(vd, idj, gdj);
+                let s = self.state[k];
+                st.s[0][s] = q;
+                let ic = ctx.integ.integrate(st, s);
+                gd += ctx.integ.ag0() * c;
+                cd += ic;
+            }
+            let ceq = cd - gd * vd;
+            stamp_g(a, &self.slots_j[k], gd);
+            b[na] -= ceq;
+            b[nk] += ceq;
+        }
+        limited
+    }
+    fn converged(&self, ctx: &LoadCtx, x: &[f64]) -> bool {
+        for k in 0..self.name.len() {
+            let vd = x[self.anode_int[k]] - x[self.cathode[k]];
+            let delvd = vd - self.vd[k];
+            let cdhat = self.id[k] + self.gd[k] * delvd;
+            let tol = ctx.reltol * cdhat.abs().max(self.id[k].abs()) + ctx.abstol;
+            if (cdhat - self.id[k]).abs() > tol {
+                return false;
+            }
+        }
+        true
+    }
+    fn accept(&mut self) {
+        self.vd_accepted.copy_from_slice(&self.vd);
+    }
+    fn restore(&mut self) {
+        self.vd.copy_from_slice(&self.vd_accepted);
+    }
+    fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
+        for k in 0..self.name.len() {
+            let p = &self.p[k];
+            let vd = x[self.anode_int[k]] - x[self.cathode[k]];
+            self.vd[k] = vd;
+            self.vd_accepted[k] = vd;
+            let (idj, gdj) = p.current(vd);
+            let s = self.state[k];
+            st.s[0][s] = if p.has_charge() { p.charge(vd, idj, gdj).0 } else { 0.0 };
+            st.s[0][s + 1] = 0.0;
+        }
+    }
+    fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
+        let mut h = f64::INFINITY;
+        for k in 0..self.name.len() {
+            if self.p[k].has_charge() {
+                h = h.min(ctx.integ.truncation_step(st, self.state[k], ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol));
+            }
+        }
+        h
+    }
+    fn is_linear(&self) -> bool {
+        self.name.is_empty()
+    }
+    fn len(&self) -> usize {
+        self.name.len()
+    }
+}

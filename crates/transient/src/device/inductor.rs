@@ -1,0 +1,119 @@
+//! Linear inductors: a branch-current unknown; a short in DC, a companion resistance in
+//! transient analysis.
+
+use super::{Device, Layout, LoadCtx, Mode};
+use crate::integrate::{StateAlloc, States};
+use crate::matrix::{Pattern, PatternBuilder};
+
+/// All inductors of a circuit.
+#[derive(Debug, Default, Clone)]
+pub struct Inductors {
+    /// Element names (for the branch unknowns).
+    pub name: Vec<String>,
+    /// First terminal.
+    pub a: Vec<usize>,
+    /// Second terminal.
+    pub b: Vec<usize>,
+    /// Inductance, H.
+    pub l: Vec<f64>,
+    /// Initial current (used with UIC).
+    pub ic: Vec<Option<f64>>,
+    /// Branch-current unknowns.
+    pub branch: Vec<usize>,
+    // slots: [a,k], [b,k], [k,a], [k,b], [k,k]
+    slots: Vec<[usize; 5]>,
+    state: Vec<usize>,
+}
+
+impl Inductors {
+    /// Add an inductor.
+    pub fn push(&mut self, name: &str, a: usize, b: usize, l: f64, ic: Option<f64>) {
+        self.name.push(name.to_string());
+        self.a.push(a);
+        self.b.push(b);
+        self.l.push(l);
+        self.ic.push(ic);
+    }
+}
+
+impl Inductors {
+    /// Use the `ic=` currents as initial branch currents and fluxes (UIC).
+    pub fn apply_ic(&self, x: &mut [f64], st: &mut States) {
+        for k in 0..self.l.len() {
+            if let Some(i) = self.ic[k] {
+                x[self.branch[k]] = i;
+                st.s[0][self.state[k]] = self.l[k] * i;
+            }
+        }
+    }
+}
+
+impl Device for Inductors {
+    fn alloc(&mut self, layout: &mut Layout) {
+        self.branch = self.name.iter().map(|n| layout.alloc_branch(n)).collect();
+    }
+    fn alloc_states(&mut self, st: &mut StateAlloc) {
+        self.state = (0..self.l.len()).map(|_| st.pair()).collect();
+    }
+    fn declare(&self, p: &mut PatternBuilder) {
+        for k in 0..self.l.len() {
+            let (a, b, br) = (self.a[k], self.b[k], self.branch[k]);
+            p.add(a, br);
+            p.add(b, br);
+            p.add(br, a);
+            p.add(br, b);
+            p.add(br, br);
+        }
+    }
+    fn bind(&mut self, p: &Pattern) {
+        self.slots = (0..self.l.len())
+            .map(|k| {
+                let (a, b, br) = (self.a[k], self.b[k], self.branch[k]);
+                [p.slot(a, br), p.slot(b, br), p.slot(br, a), p.slot(br, b), p.slot(br, br)]
+            })
+            .collect();
+    }
+    fn load_static(&self, a: &mut [f64]) {
+        for s in &self.slots {
+            a[s[0]] += 1.0;
+            a[s[1]] -= 1.0;
+            a[s[2]] += 1.0;
+            a[s[3]] -= 1.0;
+        }
+    }
+    fn load(&mut self, ctx: &LoadCtx, x: &[f64], st: &mut States, a: &mut [f64], b: &mut [f64]) -> bool {
+        if ctx.mode == Mode::Dc {
+            return false;
+        }
+        let ag0 = ctx.integ.ag0();
+        for k in 0..self.l.len() {
+            let br = self.branch[k];
+            let s = self.state[k];
+            let i = x[br];
+            st.s[0][s] = self.l[k] * i;
+            let v = ctx.integ.integrate(st, s);
+            let req = ag0 * self.l[k];
+            // v(a) - v(b) - req*i = v - req*i (history part)
+            a[self.slots[k][4]] -= req;
+            b[br] += v - req * i;
+        }
+        false
+    }
+    fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
+        for k in 0..self.l.len() {
+            let s = self.state[k];
+            st.s[0][s] = self.l[k] * x[self.branch[k]];
+            st.s[0][s + 1] = 0.0;
+        }
+    }
+    fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
+        let mut h = f64::INFINITY;
+        for &s in &self.state {
+            h = h.min(ctx.integ.truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol));
+        }
+        h
+    }
+    fn len(&self) -> usize {
+        self.l.len()
+    }
+}

@@ -1,0 +1,192 @@
+//! Devices: each kind knows how to claim its unknowns, declare its matrix entries (the stamp
+//! map), load itself for one Newton iteration, limit its Newton step, test its own
+//! convergence and estimate its truncation error. Analyses never special-case a device.
+//!
+//! Devices are grouped by kind (structure of arrays): one [`Device`] object holds every
+//! resistor, another every diode, and so on.
+
+use crate::integrate::{Integrator, States};
+use crate::matrix::{Pattern, PatternBuilder};
+
+mod capacitor;
+mod diode;
+mod inductor;
+mod resistor;
+mod source;
+mod vccs;
+
+pub use capacitor::Capacitors;
+pub use diode::{Diodes, DiodeParams};
+pub use inductor::Inductors;
+pub use resistor::Resistors;
+pub use source::{CurrentSources, VoltageSources};
+pub use vccs::Vccss;
+
+/// Unknown numbering. Index 0 is ground (always 0 V); node `k` of the circuit is unknown `k`;
+/// branch currents and internal nodes are appended after the circuit's nodes.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    names: Vec<String>,
+    is_current: Vec<bool>,
+    internal: Vec<bool>,
+}
+
+impl Layout {
+    /// A layout holding the circuit's nodes (`names[0]` is ground).
+    pub fn new(node_names: &[String]) -> Layout {
+        let n = node_names.len();
+        Layout { names: node_names.to_vec(), is_current: vec![false; n], internal: vec![false; n] }
+    }
+
+    /// Append a branch-current unknown named after its element.
+    pub fn alloc_branch(&mut self, element: &str) -> usize {
+        self.names.push(element.to_string());
+        self.is_current.push(true);
+        self.internal.push(false);
+        self.names.len() - 1
+    }
+
+    /// Append an internal node (not written to outputs).
+    pub fn alloc_internal(&mut self, name: &str) -> usize {
+        self.names.push(name.to_string());
+        self.is_current.push(false);
+        self.internal.push(true);
+        self.names.len() - 1
+    }
+
+    /// Number of unknowns (ground excluded).
+    pub fn unknowns(&self) -> usize {
+        self.names.len() - 1
+    }
+
+    /// Name of unknown `i`: a node name, or the element whose branch current it is.
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+
+    /// True when unknown `i` is a branch current.
+    pub fn is_current(&self, i: usize) -> bool {
+        self.is_current[i]
+    }
+
+    /// True when unknown `i` is an internal node.
+    pub fn is_internal(&self, i: usize) -> bool {
+        self.internal[i]
+    }
+
+    /// A readable description of unknown `i` for error messages.
+    pub fn describe(&self, i: usize) -> String {
+        if self.is_current[i] {
+            format!("branch current of {}", self.names[i])
+        } else {
+            format!("node {}", self.names[i])
+        }
+    }
+}
+
+/// What kind of solution is being computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// DC operating point (capacitors open, inductors shorted).
+    Dc,
+    /// A transient timepoint.
+    Tran,
+}
+
+/// Everything a device needs to know to load itself.
+#[derive(Debug, Clone)]
+pub struct LoadCtx {
+    /// DC or transient.
+    pub mode: Mode,
+    /// Time of the point being solved.
+    pub time: f64,
+    /// The DC solve is the initial point of a transient (sources take their t = 0 value).
+    pub tran_op: bool,
+    /// Source scale for source stepping (1 normally).
+    pub src_scale: f64,
+    /// Conductance put across every junction (`.options gmin`).
+    pub gmin: f64,
+    /// First iteration of a DC solve: junctions start at their critical voltage.
+    pub init_junctions: bool,
+    /// `.tran` TSTEP and TSTOP, for SPICE's source-function defaults.
+    pub tstep: f64,
+    /// See `tstep`.
+    pub tstop: f64,
+    /// Integration coefficients of the current step.
+    pub integ: Integrator,
+    /// Relative tolerance.
+    pub reltol: f64,
+    /// Absolute current tolerance.
+    pub abstol: f64,
+    /// Absolute voltage tolerance.
+    pub vntol: f64,
+    /// Charge tolerance.
+    pub chgtol: f64,
+    /// Truncation error overestimation factor.
+    pub trtol: f64,
+}
+
+/// One kind of device, holding all instances of that kind.
+pub trait Device: Send + Sync {
+    /// Claim extra unknowns (branch currents, internal nodes).
+    fn alloc(&mut self, _layout: &mut Layout) {}
+    /// Reserve integration states (charges, fluxes).
+    fn alloc_states(&mut self, _states: &mut crate::integrate::StateAlloc) {}
+    /// Declare every matrix entry the device will ever write.
+    fn declare(&self, pattern: &mut PatternBuilder);
+    /// Look up the slots of the declared entries.
+    fn bind(&mut self, pattern: &Pattern);
+    /// Stamp the entries that never change during an analysis.
+    fn load_static(&self, _a: &mut [f64]) {}
+    /// Stamp the iteration-dependent part at solution estimate `x` into matrix values `a`
+    /// and right-hand side `b`. Returns true when a Newton step was limited (not converged).
+    fn load(&mut self, ctx: &LoadCtx, x: &[f64], states: &mut States, a: &mut [f64], b: &mut [f64]) -> bool;
+    /// Device convergence test at the new solution `x` (after a solve).
+    fn converged(&self, _ctx: &LoadCtx, _x: &[f64]) -> bool {
+        true
+    }
+    /// A time point was accepted: remember per-device state needed to restart a step.
+    fn accept(&mut self) {}
+    /// A step attempt starts (again): restore the state of the last accepted point.
+    fn restore(&mut self) {}
+    /// Set the integration states from a DC solution before the first time step.
+    fn init_states(&mut self, _ctx: &LoadCtx, _x: &[f64], _states: &mut States) {}
+    /// Largest next step allowed by this device's local truncation error.
+    fn truncate(&self, _ctx: &LoadCtx, _states: &States) -> f64 {
+        f64::INFINITY
+    }
+    /// Times in `[0, tstop]` where the device's behaviour has a corner.
+    fn breakpoints(&self, _tstep: f64, _tstop: f64, _out: &mut Vec<f64>) {}
+    /// Whether the device is linear with a constant stamp in transient analysis at fixed step.
+    fn is_linear(&self) -> bool {
+        true
+    }
+    /// Number of instances.
+    fn len(&self) -> usize;
+    /// True when there are no instances.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Stamp a conductance `g` between unknowns with slots `[pp, pn, np, nn]`.
+#[inline(always)]
+pub(crate) fn stamp_g(a: &mut [f64], s: &[usize; 4], g: f64) {
+    a[s[0]] += g;
+    a[s[1]] -= g;
+    a[s[2]] -= g;
+    a[s[3]] += g;
+}
+
+/// Declare the four entries of a two-terminal conductance.
+pub(crate) fn declare_g(p: &mut PatternBuilder, a: usize, b: usize) {
+    p.add(a, a);
+    p.add(a, b);
+    p.add(b, a);
+    p.add(b, b);
+}
+
+/// Slots of a two-terminal conductance.
+pub(crate) fn bind_g(p: &Pattern, a: usize, b: usize) -> [usize; 4] {
+    [p.slot(a, a), p.slot(a, b), p.slot(b, a), p.slot(b, b)]
+}

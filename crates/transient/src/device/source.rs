@@ -1,0 +1,131 @@
+//! Independent voltage and current sources.
+
+use super::{Device, Layout, LoadCtx, Mode};
+use crate::integrate::States;
+use crate::matrix::{Pattern, PatternBuilder};
+use circuit::Source;
+
+fn value(src: &Source, ctx: &LoadCtx) -> f64 {
+    let v = match ctx.mode {
+        Mode::Dc if ctx.tran_op => src.value(0.0, ctx.tstep, ctx.tstop),
+        Mode::Dc => src.dc_value(),
+        Mode::Tran => src.value(ctx.time, ctx.tstep, ctx.tstop),
+    };
+    v * ctx.src_scale
+}
+
+/// All independent voltage sources.
+#[derive(Debug, Default, Clone)]
+pub struct VoltageSources {
+    /// Element names.
+    pub name: Vec<String>,
+    /// Positive terminal.
+    pub pos: Vec<usize>,
+    /// Negative terminal.
+    pub neg: Vec<usize>,
+    /// Source specification.
+    pub source: Vec<Source>,
+    /// Branch-current unknowns.
+    pub branch: Vec<usize>,
+    slots: Vec<[usize; 4]>,
+}
+
+impl VoltageSources {
+    /// Add a voltage source.
+    pub fn push(&mut self, name: &str, pos: usize, neg: usize, source: Source) {
+        self.name.push(name.to_string());
+        self.pos.push(pos);
+        self.neg.push(neg);
+        self.source.push(source);
+    }
+}
+
+impl Device for VoltageSources {
+    fn alloc(&mut self, layout: &mut Layout) {
+        self.branch = self.name.iter().map(|n| layout.alloc_branch(n)).collect();
+    }
+    fn declare(&self, p: &mut PatternBuilder) {
+        for k in 0..self.name.len() {
+            let (a, b, br) = (self.pos[k], self.neg[k], self.branch[k]);
+            p.add(a, br);
+            p.add(b, br);
+            p.add(br, a);
+            p.add(br, b);
+        }
+    }
+    fn bind(&mut self, p: &Pattern) {
+        self.slots = (0..self.name.len())
+            .map(|k| {
+                let (a, b, br) = (self.pos[k], self.neg[k], self.branch[k]);
+                [p.slot(a, br), p.slot(b, br), p.slot(br, a), p.slot(br, b)]
+            })
+            .collect();
+    }
+    fn load_static(&self, a: &mut [f64]) {
+        for s in &self.slots {
+            a[s[0]] += 1.0;
+            a[s[1]] -= 1.0;
+            a[s[2]] += 1.0;
+            a[s[3]] -= 1.0;
+        }
+    }
+    fn load(&mut self, ctx: &LoadCtx, _x: &[f64], _: &mut States, _a: &mut [f64], b: &mut [f64]) -> bool {
+        for k in 0..self.name.len() {
+            b[self.branch[k]] += value(&self.source[k], ctx);
+        }
+        false
+    }
+    fn breakpoints(&self, tstep: f64, tstop: f64, out: &mut Vec<f64>) {
+        for s in &self.source {
+            if let Some(f) = &s.tran {
+                out.extend(f.breakpoints(tstep, tstop));
+            }
+        }
+    }
+    fn len(&self) -> usize {
+        self.name.len()
+    }
+}
+
+/// All independent current sources.
+#[derive(Debug, Default, Clone)]
+pub struct CurrentSources {
+    /// Terminal the current leaves (flows from `pos` through the source to `neg`).
+    pub pos: Vec<usize>,
+    /// Terminal the current enters.
+    pub neg: Vec<usize>,
+    /// Source specification.
+    pub source: Vec<Source>,
+}
+
+impl CurrentSources {
+    /// Add a current source.
+    pub fn push(&mut self, pos: usize, neg: usize, source: Source) {
+        self.pos.push(pos);
+        self.neg.push(neg);
+        self.source.push(source);
+    }
+}
+
+impl Device for CurrentSources {
+    fn declare(&self, _p: &mut PatternBuilder) {}
+    fn bind(&mut self, _p: &Pattern) {}
+    fn load(&mut self, ctx: &LoadCtx, _x: &[f64], _: &mut States, _a: &mut [f64], b: &mut [f64]) -> bool {
+        for k in 0..self.source.len() {
+            let i = value(&self.source[k], ctx);
+            b[self.pos[k]] -= i;
+            b[self.neg[k]] += i;
+        }
+        false
+    }
+    fn breakpoints(&self, tstep: f64, tstop: f64, out: &mut Vec<f64>) {
+        for s in &self.source {
+            if let Some(f) = &s.tran {
+                out.extend(f.breakpoints(tstep, tstop));
+            }
+        }
+    }
+    fn len(&self) -> usize {
+        self.source.len()
+    }
+}

@@ -1,0 +1,162 @@
+//! Numerical integration of charges and fluxes: backward Euler, trapezoidal and BDF2 (Gear),
+//! on variable steps, with SPICE's divided-difference estimate of the local truncation error.
+
+use circuit::Method;
+
+/// Hands out state slots. Each integrated quantity takes two: the charge (or flux) and its
+/// time derivative (the current, or the voltage for a flux).
+#[derive(Debug, Default)]
+pub struct StateAlloc {
+    n: usize,
+}
+
+impl StateAlloc {
+    /// Reserve a (quantity, derivative) pair; returns the quantity's slot (derivative at +1).
+    pub fn pair(&mut self) -> usize {
+        self.n += 2;
+        self.n - 2
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True when nothing was reserved.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+/// History of state vectors: `s[0]` is the point being solved, `s[1]` the last accepted
+/// point, `s[2]` and `s[3]` the ones before.
+#[derive(Debug, Clone)]
+pub struct States {
+    /// The state vectors, newest first.
+    pub s: [Vec<f64>; 4],
+}
+
+impl States {
+    /// `n` zeroed slots in each of the four vectors.
+    pub fn new(n: usize) -> States {
+        States { s: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]] }
+    }
+
+    /// After accepting a point: the solved vector becomes the last accepted one.
+    pub fn rotate(&mut self) {
+        self.s.rotate_right(1);
+        let (first, rest) = self.s.split_at_mut(1);
+        first[0].copy_from_slice(&rest[0]);
+    }
+
+    /// Copy the current vector into every history vector (start of a transient).
+    pub fn fill_history(&mut self) {
+        let (first, rest) = self.s.split_at_mut(1);
+        for v in rest {
+            v.copy_from_slice(&first[0]);
+        }
+    }
+}
+
+/// Integration formula of the current step: `i = ag0·q + (history)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Integrator {
+    /// Method.
+    pub method: Method,
+    /// Order in use (1 or 2).
+    pub order: usize,
+    /// Step sizes, newest first: `h[0]` is the step being taken.
+    pub h: [f64; 4],
+    /// Coefficients.
+    pub ag: [f64; 3],
+}
+
+impl Default for Integrator {
+    fn default() -> Self {
+        Integrator { method: Method::Trap, order: 1, h: [0.0; 4], ag: [0.0; 3] }
+    }
+}
+
+impl Integrator {
+    /// Recompute the coefficients for the current method, order and steps.
+    pub fn update(&mut self) {
+        let h = self.h[0];
+        self.ag = match (self.order, self.method) {
+            (1, _) | (_, Method::Euler) => [1.0 / h, -1.0 / h, 0.0],
+            (_, Method::Trap) => [2.0 / h, -2.0 / h, 0.0],
+            (_, Method::Gear) => {
+                let h1 = self.h[1];
+                let a0 = (2.0 * h + h1) / (h * (h + h1));
+                let a1 = -(h + h1) / (h * h1);
+                let a2 = h / (h1 * (h + h1));
+                [a0, a1, a2]
+            }
+        };
+    }
+
+    /// The derivative's coefficient on the newest quantity.
+    #[inline(always)]
+    pub fn ag0(&self) -> f64 {
+        self.ag[0]
+    }
+
+    /// Integrate the quantity at `slot` (already written to `states.s[0][slot]`): writes the
+    /// derivative to `slot + 1` and returns it.
+    #[inline]
+    pub fn integrate(&self, st: &mut States, slot: usize) -> f64 {
+        let q0 = st.s[0][slot];
+        let q1 = st.s[1][slot];
+        let d = match (self.order, self.method) {
+            (1, _) | (_, Method::Euler) => self.ag[0] * q0 + self.ag[1] * q1,
+            (_, Method::Trap) => self.ag[0] * (q0 - q1) - st.s[1][slot + 1],
+            (_, Method::Gear) => self.ag[0] * q0 + self.ag[1] * q1 + self.ag[2] * st.s[2][slot],
+        };
+        st.s[0][slot + 1] = d;
+        d
+    }
+
+    /// SPICE's truncation error test (CKTterr) for the quantity at `slot`: the largest next
+    /// step that keeps the local error within tolerance.
+    pub fn truncation_step(&self, st: &States, slot: usize, reltol: f64, abstol: f64, chgtol: f64, trtol: f64) -> f64 {
+        let order = if self.method == Method::Euler { 1 } else { self.order };
+        let h0 = self.h[0];
+        let d0 = st.s[0][slot + 1].abs();
+        let d1 = st.s[1][slot + 1].abs();
+        let volttol = abstol + reltol * d0.max(d1);
+        let q0 = st.s[0][slot].abs();
+        let q1 = st.s[1][slot].abs();
+        let chargetol = reltol * q0.max(q1).max(chgtol) / h0;
+        let tol = volttol.max(chargetol);
+        // divided differences of order+1 over the last order+2 points
+        let mut diff = [0.0f64; 4];
+        for (i, d) in diff.iter_mut().enumerate().take(order + 2) {
+            *d = st.s[i][slot];
+        }
+        let mut deltmp = [0.0f64; 4];
+        deltmp[..=order].copy_from_slice(&self.h[..=order]);
+        let mut j = order as isize;
+        loop {
+            for i in 0..=(j as usize) {
+                diff[i] = (diff[i] - diff[i + 1]) / deltmp[i];
+            }
+            j -= 1;
+            if j < 0 {
+                break;
+            }
+            for i in 0..=(j as usize) {
+                deltmp[i] = deltmp[i + 1] + self.h[i];
+            }
+        }
+        let factor = match (self.method, order) {
+            (Method::Gear, 2) => 2.0 / 9.0,
+            (Method::Trap, 2) => 1.0 / 12.0,
+            _ => 0.5,
+        };
+        let del = trtol * tol / (abstol.max(factor * diff[0].abs()));
+        match order {
+            1 => del,
+            2 => del.sqrt(),
+            k => del.powf(1.0 / k as f64),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The MNA system: a sparsity pattern fixed once per circuit (the stamp map), values written
+//! in place every Newton iteration, and faer's sparse LU with the symbolic analysis done once.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::lu::partial_pivoting::factor::PartialPivLuParams;
+use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuSymbolicParams, NumericLu, SymbolicLu};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMat, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Spec};
+use std::collections::HashMap;
+
+/// Collects the (row, column) entries every device will write, before the pattern is fixed.
+///
+/// Unknowns are numbered from 1; index 0 is ground, whose row and column are not part of the
+/// system: entries there go to a discard slot, so devices stamp without special cases.
+#[derive(Debug, Default)]
+pub struct PatternBuilder {
+    n: usize,
+    entries: Vec<(usize, usize)>,
+}
+
+impl PatternBuilder {
+    /// A builder for an `n × n` system.
+    pub fn new(n: usize) -> Self {
+        // Every diagonal entry is present so that gmin shunts can always be stamped.
+        let entries = (0..n).map(|i| (i, i)).collect();
+        PatternBuilder { n, entries }
+    }
+
+    /// Declare an entry (ground rows/columns, index 0, are ignored).
+    pub fn add(&mut self, row: usize, col: usize) {
+        if row != 0 && col != 0 {
+            self.entries.push((row - 1, col - 1));
+        }
+    }
+
+    /// Fix the pattern.
+    pub fn build(mut self) -> Pattern {
+        // Column-major order.
+        self.entries.sort_unstable_by_key(|&(r, c)| (c, r));
+        self.entries.dedup();
+        let n = self.n;
+        let mut col_ptr = vec![0usize; n + 1];
+        let mut row_idx = Vec::with_capacity(self.entries.len());
+        let mut slots = HashMap::with_capacity(self.entries.len());
+        for (k, &(r, c)) in self.entries.iter().enumerate() {
+            col_ptr[c + 1] += 1;
+            row_idx.push(r);
+            slots.insert((r, c), k);
+        }
+        for c in 0..n {
+            col_ptr[c + 1] += col_ptr[c];
+        }
+        let nnz = row_idx.len();
+        let diag = (0..n).map(|i| slots[&(i, i)]).collect();
+        Pattern { n, col_ptr, row_idx, slots, diag, nnz }
+    }
+}
+
+/// The fixed sparsity pattern in compressed sparse column form.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// Number of unknowns.
+    pub n: usize,
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+    slots: HashMap<(usize, usize), usize>,
+    diag: Vec<usize>,
+    /// Stored entries; the values vector has one more, the discard slot at index `nnz`.
+    pub nnz: usize,
+}
+
+impl Pattern {
+    /// Slot of an entry in the values vector; ground rows/columns map to the discard slot.
+    pub fn slot(&self, row: usize, col: usize) -> usize {
+        if row == 0 || col == 0 {
+            return self.nnz;
+        }
+        *self.slots.get(&(row - 1, col - 1)).expect("entry declared during setup")
+    }
+
+    /// Slot of diagonal entry of unknown `i` (1-based).
+    pub fn diag(&self, i: usize) -> usize {
+        self.diag[i - 1]
+    }
+
+    /// The pattern as faer's symbolic matrix.
+    fn symbolic(&self) -> SymbolicSparseColMatRef<'_, usize> {
+        SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.col_ptr, None, &self.row_idx)
+    }
+
+    /// Iterate over (row, col, slot), rows and columns 1-based.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        (0..self.n).flat_map(move |c| (self.col_ptr[c]..self.col_ptr[c + 1]).map(move |k| (self.row_idx[k] + 1, c + 1, k)))
+    }
+}
+
+/// Reasons a factorization fails.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SolveError {
+    /// faer could not factor the matrix (structurally or numerically singular).
+    #[error("the circuit matrix is singular")]
+    Singular,
+    /// Out of memory for the factorization.
+    #[error("out of memory in the sparse factorization")]
+    OutOfMemory,
+}
+
+/// Sparse LU of the MNA matrix: symbolic analysis once, numeric factorization on demand,
+/// scratch memory allocated up front.
+pub struct Solver {
+    symbolic: SymbolicLu<usize>,
+    numeric: NumericLu<usize, f64>,
+    mem: MemBuffer,
+    pattern_col_ptr: Vec<usize>,
+    pattern_row_idx: Vec<usize>,
+    n: usize,
+    factored: bool,
+}
+
+impl std::fmt::Debug for Solver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Solver").field("n", &self.n).field("factored", &self.factored).finish()
+    }
+}
+
+impl Solver {
+    /// Symbolic analysis (column ordering and elimination structure) of a pattern.
+    pub fn new(pattern: &Pattern) -> Result<Solver, SolveError> {
+        let symbolic = factorize_symbolic_lu(pattern.symbolic(), LuSymbolicParams::default()).map_err(|_| SolveError::OutOfMemory)?;
+        let par = Par::Seq;
+        let req = symbolic
+            .factorize_numeric_lu_scratch::<f64>(par, Spec::<PartialPivLuParams, f64>::default())
+            .or(symbolic.solve_in_place_scratch::<f64>(1, par))
+            .or(symbolic.solve_transpose_in_place_scratch::<f64>(1, par));
+        let mem = MemBuffer::try_new(req).map_err(|_| SolveError::OutOfMemory)?;
+        // keep the symbolic matrix alive: faer's SymbolicLu does not borrow it
+        let sym = SymbolicSparseColMat::<usize>::new_checked(pattern.n, pattern.n, pattern.col_ptr.clone(), None, pattern.row_idx.clone());
+        let (_, _, col_ptr, _, row_idx) = sym.into_parts();
+        Ok(Solver { symbolic, numeric: NumericLu::new(), mem, pattern_col_ptr: col_ptr, pattern_row_idx: row_idx, n: pattern.n, factored: false })
+    }
+
+    /// Numeric factorization of the values (the first `nnz` entries of `values`).
+    pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
+        let nnz = self.pattern_row_idx.len();
+        let sym = SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.pattern_col_ptr, None, &self.pattern_row_idx);
+        let a = SparseColMatRef::new(sym, &values[..nnz]);
+        let stack = MemStack::new(&mut self.mem);
+        self.factored = false;
+        self.symbolic
+            .factorize_numeric_lu(&mut self.numeric, a, Par::Seq, stack, Spec::<PartialPivLuParams, f64>::default())
+            .map_err(|_| SolveError::Singular)?;
+        self.factored = true;
+        Ok(())
+    }
+
+    /// Solve A·x = b in place; `b[0]` (ground) is ignored and `b[1..=n]` are the unknowns.
+    pub fn solve(&mut self, b: &mut [f64]) {
+        debug_assert!(self.factored);
+        let n = self.n;
+        let b = &mut b[1..];
+        let lu = faer::sparse::linalg::lu::LuRef::new_unchecked(&self.symbolic, &self.numeric);
+        let rhs = MatMut::from_column_major_slice_mut(&mut b[..n], n, 1);
+        let stack = MemStack::new(&mut self.mem);
+        lu.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+    }
+
+    /// Solve Aᵀ·x = b in place (adjoint systems), same indexing as [`Solver::solve`].
+    pub fn solve_transpose(&mut self, b: &mut [f64]) {
+        debug_assert!(self.factored);
+        let n = self.n;
+        let b = &mut b[1..];
+        let lu = faer::sparse::linalg::lu::LuRef::new_unchecked(&self.symbolic, &self.numeric);
+        let rhs = MatMut::from_column_major_slice_mut(&mut b[..n], n, 1);
+        let stack = MemStack::new(&mut self.mem);
+        lu.solve_transpose_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
+    }
+
+    /// Whether a valid factorization is held.
+    pub fn is_factored(&self) -> bool {
+        self.factored
+    }
+}

@@ -20,7 +20,21 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}\n  | {}\n  | {}^", self.file.display(), self.line, self.column, self.message, self.text, " ".repeat(self.column.saturating_sub(1)))
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file.display(), self.message);
+        }
+        // Tabs are shown as single spaces so that the caret lines up with the column.
+        let shown: String = self.text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        write!(
+            f,
+            "{}:{}:{}: {}\n  | {}\n  | {}^",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message,
+            shown,
+            " ".repeat(self.column.saturating_sub(1))
+        )
     }
 }
 

@@ -14,12 +14,14 @@
 
 pub mod check;
 pub mod error;
+mod expr;
+mod lexer;
 pub mod model;
 pub mod parse;
 pub mod wave;
 pub mod write;
 
-pub use check::{check_topology, TopologyError};
+pub use check::{check_topology, warnings, TopologyError};
 pub use error::ParseError;
 pub use model::*;
 pub use parse::{parse_file, parse_str};

@@ -21,13 +21,24 @@ pub enum TopologyError {
     /// An element value that is not allowed (non-finite, or non-positive where it must be
     /// positive).
     #[error("element {element}: {what} must be {requirement}, found {value}")]
-    BadValue { element: String, what: String, requirement: String, value: f64 },
+    BadValue {
+        element: String,
+        what: String,
+        requirement: String,
+        value: f64,
+    },
     /// A diode that references a model missing from [`Circuit::models`].
     #[error("diode {element} uses model '{model}', which is not defined")]
     UndefinedModel { element: String, model: String },
     /// A terminal that refers to a node index outside [`Circuit::nodes`].
-    #[error("element {element} connects to node index {node}, but the circuit has only {count} nodes")]
-    BadNode { element: String, node: NodeId, count: usize },
+    #[error(
+        "element {element} connects to node index {node}, but the circuit has only {count} nodes"
+    )]
+    BadNode {
+        element: String,
+        node: NodeId,
+        count: usize,
+    },
 }
 
 fn list(names: &[String]) -> String {
@@ -41,7 +52,9 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> Self {
-        UnionFind { parent: (0..n).collect() }
+        UnionFind {
+            parent: (0..n).collect(),
+        }
     }
     fn find(&mut self, mut x: usize) -> usize {
         while self.parent[x] != x {
@@ -72,9 +85,20 @@ fn value_errors(e: &Element, out: &mut Vec<TopologyError>) {
     };
     let positive = |v: f64| v.is_finite() && v > 0.0;
     match &e.kind {
-        ElementKind::Resistor { resistance: v, .. } if !positive(*v) => bad("resistance", "positive and finite", *v),
-        ElementKind::Capacitor { capacitance: v, ic, .. } | ElementKind::Inductor { inductance: v, ic, .. } => {
-            let what = if matches!(e.kind, ElementKind::Capacitor { .. }) { "capacitance" } else { "inductance" };
+        ElementKind::Resistor { resistance: v, .. } if !positive(*v) => {
+            bad("resistance", "positive and finite", *v)
+        }
+        ElementKind::Capacitor {
+            capacitance: v, ic, ..
+        }
+        | ElementKind::Inductor {
+            inductance: v, ic, ..
+        } => {
+            let what = if matches!(e.kind, ElementKind::Capacitor { .. }) {
+                "capacitance"
+            } else {
+                "inductance"
+            };
             if !positive(*v) {
                 bad(what, "positive and finite", *v);
             }
@@ -82,7 +106,9 @@ fn value_errors(e: &Element, out: &mut Vec<TopologyError>) {
                 bad("initial condition", "finite", x);
             }
         }
-        ElementKind::Diode { area, .. } if !positive(*area) => bad("area", "positive and finite", *area),
+        ElementKind::Diode { area, .. } if !positive(*area) => {
+            bad("area", "positive and finite", *area)
+        }
         ElementKind::Vccs { gm, .. } if !gm.is_finite() => bad("transconductance", "finite", *gm),
         ElementKind::CurrentSource { source, .. } | ElementKind::VoltageSource { source, .. } => {
             let mut vals: Vec<(&str, f64)> = Vec::new();
@@ -94,13 +120,43 @@ fn value_errors(e: &Element, out: &mut Vec<TopologyError>) {
                 vals.push(("AC phase", p));
             }
             match &source.tran {
-                Some(TranFn::Sin { vo, va, freq, td, theta, phase }) => {
-                    for (n, v) in [("SIN VO", vo), ("SIN VA", va), ("SIN FREQ", freq), ("SIN TD", td), ("SIN THETA", theta), ("SIN PHASE", phase)] {
+                Some(TranFn::Sin {
+                    vo,
+                    va,
+                    freq,
+                    td,
+                    theta,
+                    phase,
+                }) => {
+                    for (n, v) in [
+                        ("SIN VO", vo),
+                        ("SIN VA", va),
+                        ("SIN FREQ", freq),
+                        ("SIN TD", td),
+                        ("SIN THETA", theta),
+                        ("SIN PHASE", phase),
+                    ] {
                         vals.push((n, *v));
                     }
                 }
-                Some(TranFn::Pulse { v1, v2, td, tr, tf, pw, per }) => {
-                    for (n, v) in [("PULSE V1", v1), ("PULSE V2", v2), ("PULSE TD", td), ("PULSE TR", tr), ("PULSE TF", tf), ("PULSE PW", pw), ("PULSE PER", per)] {
+                Some(TranFn::Pulse {
+                    v1,
+                    v2,
+                    td,
+                    tr,
+                    tf,
+                    pw,
+                    per,
+                }) => {
+                    for (n, v) in [
+                        ("PULSE V1", v1),
+                        ("PULSE V2", v2),
+                        ("PULSE TD", td),
+                        ("PULSE TR", tr),
+                        ("PULSE TF", tf),
+                        ("PULSE PW", pw),
+                        ("PULSE PER", per),
+                    ] {
                         vals.push((n, *v));
                     }
                 }
@@ -163,7 +219,11 @@ pub fn check_topology(c: &Circuit) -> Result<(), Vec<TopologyError>> {
     for (k, e) in c.elements.iter().enumerate() {
         for t in e.kind.terminals() {
             if t >= n {
-                errors.push(TopologyError::BadNode { element: e.name.clone(), node: t, count: c.nodes.len() });
+                errors.push(TopologyError::BadNode {
+                    element: e.name.clone(),
+                    node: t,
+                    count: c.nodes.len(),
+                });
                 ok[k] = false;
                 break;
             }
@@ -171,7 +231,10 @@ pub fn check_topology(c: &Circuit) -> Result<(), Vec<TopologyError>> {
         value_errors(e, &mut errors);
         if let ElementKind::Diode { model, .. } = &e.kind {
             if !c.models.contains_key(model) {
-                errors.push(TopologyError::UndefinedModel { element: e.name.clone(), model: model.clone() });
+                errors.push(TopologyError::UndefinedModel {
+                    element: e.name.clone(),
+                    model: model.clone(),
+                });
             }
         }
     }
@@ -191,8 +254,10 @@ pub fn check_topology(c: &Circuit) -> Result<(), Vec<TopologyError>> {
             adj[a].push((b, k));
             adj[b].push((a, k));
         } else {
-            let mut elements: Vec<String> =
-                forest_path(&adj, a, b).into_iter().map(|i| c.elements[i].name.clone()).collect();
+            let mut elements: Vec<String> = forest_path(&adj, a, b)
+                .into_iter()
+                .map(|i| c.elements[i].name.clone())
+                .collect();
             elements.push(e.name.clone());
             errors.push(TopologyError::SourceLoop { elements });
         }
@@ -251,7 +316,10 @@ pub fn warnings(c: &Circuit) -> Vec<String> {
         let two = &terms[..2];
         if two[0] == two[1] {
             let node = c.nodes.get(two[0]).map(String::as_str).unwrap_or("?");
-            out.push(format!("element {} has both terminals on node {node}", e.name));
+            out.push(format!(
+                "element {} has both terminals on node {node}",
+                e.name
+            ));
         }
     }
     for id in 1..c.nodes.len() {
@@ -264,7 +332,10 @@ pub fn warnings(c: &Circuit) -> Vec<String> {
         }
     }
     for name in c.models.keys() {
-        let used = c.elements.iter().any(|e| matches!(&e.kind, ElementKind::Diode { model, .. } if model == name));
+        let used = c
+            .elements
+            .iter()
+            .any(|e| matches!(&e.kind, ElementKind::Diode { model, .. } if model == name));
         if !used {
             out.push(format!("model {name} is not used by any element"));
         }

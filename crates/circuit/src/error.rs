@@ -24,7 +24,11 @@ impl fmt::Display for ParseError {
             return write!(f, "{}: {}", self.file.display(), self.message);
         }
         // Tabs are shown as single spaces so that the caret lines up with the column.
-        let shown: String = self.text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        let shown: String = self
+            .text
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
         write!(
             f,
             "{}:{}:{}: {}\n  | {}\n  | {}^",

@@ -35,8 +35,13 @@ fn lex(text: &str) -> Result<Vec<(T, usize)>, ExprError> {
         }
         let tok = if ch.is_ascii_digit() || ch == '.' {
             let Some((v, used)) = scan_number(&text[bi..]) else {
-                let end = text[bi..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '.')).map_or(text.len(), |e| bi + e);
-                return Err(ExprError { offset: coff, message: format!("bad number \"{}\"", &text[bi..end]) });
+                let end = text[bi..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+                    .map_or(text.len(), |e| bi + e);
+                return Err(ExprError {
+                    offset: coff,
+                    message: format!("bad number \"{}\"", &text[bi..end]),
+                });
             };
             // skip the remaining bytes of the number (all ASCII)
             for _ in 1..used {
@@ -67,7 +72,12 @@ fn lex(text: &str) -> Result<Vec<(T, usize)>, ExprError> {
                 '(' => T::LParen,
                 ')' => T::RParen,
                 ',' => T::Comma,
-                _ => return Err(ExprError { offset: coff, message: format!("unexpected character '{ch}'") }),
+                _ => {
+                    return Err(ExprError {
+                        offset: coff,
+                        message: format!("unexpected character '{ch}'"),
+                    })
+                }
             }
         };
         out.push((tok, coff));
@@ -98,7 +108,10 @@ impl P<'_> {
         }
     }
     fn fail<X>(&self, message: impl Into<String>) -> Result<X, ExprError> {
-        Err(ExprError { offset: self.off(), message: message.into() })
+        Err(ExprError {
+            offset: self.off(),
+            message: message.into(),
+        })
     }
     fn expr(&mut self) -> Result<f64, ExprError> {
         self.depth += 1;
@@ -199,19 +212,27 @@ impl P<'_> {
                         }
                     }
                     self.bump();
-                    call(&name, &args).map_err(|message| ExprError { offset: at, message })
+                    call(&name, &args).map_err(|message| ExprError {
+                        offset: at,
+                        message,
+                    })
                 } else if let Some(v) = (self.lookup)(&name) {
                     Ok(v)
                 } else if name == "pi" {
                     Ok(std::f64::consts::PI)
                 } else {
-                    Err(ExprError { offset: at, message: format!("unknown parameter '{name}'") })
+                    Err(ExprError {
+                        offset: at,
+                        message: format!("unknown parameter '{name}'"),
+                    })
                 }
             }
             T::End => self.fail("expression ends early: expected a number, a name or '('"),
             T::RParen => self.fail("unexpected ')': expected a number, a name or '('"),
             T::Comma => self.fail("unexpected ',': expected a number, a name or '('"),
-            T::Op(op) => self.fail(format!("unexpected '{op}': expected a number, a name or '('")),
+            T::Op(op) => self.fail(format!(
+                "unexpected '{op}': expected a number, a name or '('"
+            )),
         }
     }
 }
@@ -221,7 +242,10 @@ fn call(name: &str, a: &[f64]) -> Result<f64, String> {
         if a.len() == 1 {
             Ok(f(a[0]))
         } else {
-            Err(format!("function {name}() takes 1 argument, got {}", a.len()))
+            Err(format!(
+                "function {name}() takes 1 argument, got {}",
+                a.len()
+            ))
         }
     };
     match name {
@@ -262,13 +286,21 @@ fn call(name: &str, a: &[f64]) -> Result<f64, String> {
 /// Evaluate an expression; `lookup` resolves parameter names (lower-case).
 pub(crate) fn eval(text: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ExprError> {
     let toks = lex(text)?;
-    let mut p = P { toks, pos: 0, depth: 0, lookup };
+    let mut p = P {
+        toks,
+        pos: 0,
+        depth: 0,
+        lookup,
+    };
     let v = p.expr()?;
     if *p.peek() != T::End {
         return p.fail("unexpected text after the expression");
     }
     if !v.is_finite() {
-        return Err(ExprError { offset: 0, message: format!("expression evaluates to {v}") });
+        return Err(ExprError {
+            offset: 0,
+            message: format!("expression evaluates to {v}"),
+        });
     }
     Ok(v)
 }
@@ -289,7 +321,13 @@ mod tests {
         assert_eq!(ev("sqrt(a*8)").unwrap(), 4.0);
         assert_eq!(ev("log(exp(3))").unwrap(), 3.0);
         assert_eq!(ev("2 - -1").unwrap(), 3.0);
-        assert_eq!(ev("b").unwrap_err(), ExprError { offset: 0, message: "unknown parameter 'b'".into() });
+        assert_eq!(
+            ev("b").unwrap_err(),
+            ExprError {
+                offset: 0,
+                message: "unknown parameter 'b'".into()
+            }
+        );
         assert_eq!(ev("1 + foo(2)").unwrap_err().offset, 4);
         assert!(ev("1/0").is_err());
         assert!(ev("(((").is_err());

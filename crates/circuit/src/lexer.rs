@@ -84,7 +84,13 @@ pub(crate) fn tokenize(line: &Rc<Line>, start: usize) -> Result<Vec<Tok>, ParseE
     let chars: Vec<char> = line.text.chars().collect();
     let mut out = Vec::new();
     let mut i = start.min(chars.len());
-    let mk = |kind, text: String, col: usize, width: usize| Tok { kind, text, line: line.clone(), col: col + 1, width };
+    let mk = |kind, text: String, col: usize, width: usize| Tok {
+        kind,
+        text,
+        line: line.clone(),
+        col: col + 1,
+        width,
+    };
     while i < chars.len() {
         let ch = chars[i];
         if ch.is_whitespace() {
@@ -107,7 +113,10 @@ pub(crate) fn tokenize(line: &Rc<Line>, start: usize) -> Result<Vec<Tok>, ParseE
                 let mut j = i;
                 loop {
                     if j >= chars.len() {
-                        return Err(line.err(i + 1, "unterminated '{': expected a matching '}' on the same line"));
+                        return Err(line.err(
+                            i + 1,
+                            "unterminated '{': expected a matching '}' on the same line",
+                        ));
                     }
                     match chars[j] {
                         '{' => depth += 1,
@@ -129,10 +138,17 @@ pub(crate) fn tokenize(line: &Rc<Line>, start: usize) -> Result<Vec<Tok>, ParseE
             '}' => return Err(line.err(i + 1, "unexpected '}' without a matching '{'")),
             '\'' | '"' => {
                 let Some(len) = chars[i + 1..].iter().position(|&c| c == ch) else {
-                    return Err(line.err(i + 1, format!("unterminated {ch}: expected a closing {ch} on the same line")));
+                    return Err(line.err(
+                        i + 1,
+                        format!("unterminated {ch}: expected a closing {ch} on the same line"),
+                    ));
                 };
                 let inner: String = chars[i + 1..i + 1 + len].iter().collect();
-                let kind = if ch == '"' { TokKind::Str } else { TokKind::Expr };
+                let kind = if ch == '"' {
+                    TokKind::Str
+                } else {
+                    TokKind::Expr
+                };
                 out.push(mk(kind, inner, i, len + 2));
                 i += len + 2;
                 continue;
@@ -243,7 +259,11 @@ pub(crate) fn scan_number(s: &str) -> Option<(f64, usize)> {
         }
         if j > es {
             let digits = &s[es..j];
-            let mag: i64 = if digits.len() > 7 { 10_000_000 } else { digits.parse().unwrap_or(10_000_000) };
+            let mag: i64 = if digits.len() > 7 {
+                10_000_000
+            } else {
+                digits.parse().unwrap_or(10_000_000)
+            };
             exp = if eneg { -mag } else { mag };
             i = j;
         }
@@ -257,8 +277,16 @@ pub(crate) fn scan_number(s: &str) -> Option<(f64, usize)> {
     let text = format!(
         "{}{}.{}e{}",
         if neg { "-" } else { "" },
-        if int_digits.is_empty() { "0" } else { int_digits },
-        if frac_digits.is_empty() { "0" } else { frac_digits },
+        if int_digits.is_empty() {
+            "0"
+        } else {
+            int_digits
+        },
+        if frac_digits.is_empty() {
+            "0"
+        } else {
+            frac_digits
+        },
         exp + scale
     );
     let mut v: f64 = text.parse().ok()?;

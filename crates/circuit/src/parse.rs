@@ -29,7 +29,10 @@ pub fn parse_file(path: &Path) -> Result<Circuit, ParseError> {
 /// Parse netlist text; `origin` names it in errors and anchors relative `.include` paths.
 pub fn parse_str(text: &str, origin: impl AsRef<Path>) -> Result<Circuit, ParseError> {
     let origin = origin.as_ref();
-    let mut reader = Reader { stmts: Vec::new(), stack: Vec::new() };
+    let mut reader = Reader {
+        stmts: Vec::new(),
+        stack: Vec::new(),
+    };
     let title = reader.read_text(text, origin, true)?;
     let deck = build(reader.stmts)?;
     Flattener::run(&deck, title)
@@ -60,7 +63,10 @@ struct Reader {
 }
 
 fn first_word_lower(s: &str) -> String {
-    s.split_whitespace().next().unwrap_or("").to_ascii_lowercase()
+    s.split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 impl Reader {
@@ -87,7 +93,11 @@ impl Reader {
             if trimmed.is_empty() || trimmed.starts_with('*') {
                 continue;
             }
-            let line = Rc::new(Line { file: rc_file.clone(), number: i + 1, text: raw.to_string() });
+            let line = Rc::new(Line {
+                file: rc_file.clone(),
+                number: i + 1,
+                text: raw.to_string(),
+            });
             if word == ".control" {
                 control = Some(line);
                 continue;
@@ -100,7 +110,12 @@ impl Reader {
                 let toks = tokenize(&line, plus + 1)?;
                 match local.last_mut() {
                     Some(s) => s.toks.extend(toks),
-                    None => return Err(line.err(plus + 1, "continuation line '+' has no line before it to continue")),
+                    None => {
+                        return Err(line.err(
+                            plus + 1,
+                            "continuation line '+' has no line before it to continue",
+                        ))
+                    }
                 }
                 continue;
             }
@@ -128,10 +143,16 @@ impl Reader {
             return Err(stmt.head().err_after("expected a file name after .include"));
         };
         if !matches!(ptok.kind, TokKind::Str | TokKind::Word | TokKind::Expr) {
-            return Err(ptok.err(format!("expected a file name after .include, found \"{}\"", ptok.text)));
+            return Err(ptok.err(format!(
+                "expected a file name after .include, found \"{}\"",
+                ptok.text
+            )));
         }
         if let Some(extra) = stmt.toks.get(2) {
-            return Err(extra.err(format!("unexpected \"{}\" after the .include file name", extra.shown())));
+            return Err(extra.err(format!(
+                "unexpected \"{}\" after the .include file name",
+                extra.shown()
+            )));
         }
         let rel = PathBuf::from(&ptok.text);
         let path = if rel.is_absolute() {
@@ -140,10 +161,17 @@ impl Reader {
             file.parent().map(|d| d.join(&rel)).unwrap_or(rel)
         };
         if self.stack.len() >= MAX_INCLUDE_DEPTH || self.stack.contains(&path) {
-            return Err(ptok.err(format!("include cycle: '{}' includes itself (directly or indirectly)", path.display())));
+            return Err(ptok.err(format!(
+                "include cycle: '{}' includes itself (directly or indirectly)",
+                path.display()
+            )));
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| ptok.err(format!("cannot read include file '{}': {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            ptok.err(format!(
+                "cannot read include file '{}': {e}",
+                path.display()
+            ))
+        })?;
         self.stack.push(path.clone());
         self.read_text(&text, &path, false)?;
         self.stack.pop();
@@ -189,12 +217,16 @@ fn assignments(toks: &[Tok], mut i: usize, what: &str) -> Result<Vec<Assign>, Pa
             continue;
         }
         if !t.is_word() || toks.get(i + 1).map(|n| n.kind) != Some(TokKind::Eq) {
-            return Err(t.err(format!("expected name=value in {what}, found \"{}\"", t.shown())));
+            return Err(t.err(format!(
+                "expected name=value in {what}, found \"{}\"",
+                t.shown()
+            )));
         }
         let mut j = i + 2;
         let start = j;
         while j < toks.len() {
-            let is_next_name = toks[j].is_word() && toks.get(j + 1).map(|n| n.kind) == Some(TokKind::Eq);
+            let is_next_name =
+                toks[j].is_word() && toks.get(j + 1).map(|n| n.kind) == Some(TokKind::Eq);
             if is_next_name {
                 break;
             }
@@ -205,9 +237,15 @@ fn assignments(toks: &[Tok], mut i: usize, what: &str) -> Result<Vec<Assign>, Pa
             end -= 1;
         }
         if end == start {
-            return Err(toks[i + 1].err_after(format!("expected a value for '{}' in {what}", t.text)));
+            return Err(
+                toks[i + 1].err_after(format!("expected a value for '{}' in {what}", t.text))
+            );
         }
-        out.push(Assign { name: t.lower(), name_tok: t.clone(), value: toks[start..end].to_vec() });
+        out.push(Assign {
+            name: t.lower(),
+            name_tok: t.clone(),
+            value: toks[start..end].to_vec(),
+        });
         i = j;
     }
     Ok(out)
@@ -221,7 +259,10 @@ fn build(stmts: Vec<Stmt>) -> Result<Deck, ParseError> {
     for stmt in stmts {
         let head = stmt.head().clone();
         if !head.is_word() {
-            return Err(head.err(format!("expected an element name or a dot card, found \"{}\"", head.shown())));
+            return Err(head.err(format!(
+                "expected an element name or a dot card, found \"{}\"",
+                head.shown()
+            )));
         }
         let card = head.lower();
         let in_sub = stack.len() > 1;
@@ -233,7 +274,10 @@ fn build(stmts: Vec<Stmt>) -> Result<Deck, ParseError> {
             ".subckt" => {
                 let Some(name) = stmt.toks.get(1).filter(|t| t.is_word()) else {
                     return Err(match stmt.toks.get(1) {
-                        Some(t) => t.err(format!("expected a subcircuit name after .subckt, found \"{}\"", t.shown())),
+                        Some(t) => t.err(format!(
+                            "expected a subcircuit name after .subckt, found \"{}\"",
+                            t.shown()
+                        )),
                         None => head.err_after("expected a subcircuit name after .subckt"),
                     });
                 };
@@ -249,10 +293,18 @@ fn build(stmts: Vec<Stmt>) -> Result<Deck, ParseError> {
                         break;
                     }
                     if !t.is_word() {
-                        return Err(t.err(format!("expected a port name in .subckt {}, found \"{}\"", name.text, t.shown())));
+                        return Err(t.err(format!(
+                            "expected a port name in .subckt {}, found \"{}\"",
+                            name.text,
+                            t.shown()
+                        )));
                     }
                     if ports.iter().any(|p| p.text.eq_ignore_ascii_case(&t.text)) {
-                        return Err(t.err(format!("port '{}' appears twice in .subckt {}", t.lower(), name.lower())));
+                        return Err(t.err(format!(
+                            "port '{}' appears twice in .subckt {}",
+                            t.lower(),
+                            name.lower()
+                        )));
                     }
                     ports.push(t.clone());
                     i += 1;
@@ -274,14 +326,21 @@ fn build(stmts: Vec<Stmt>) -> Result<Deck, ParseError> {
                 let scope = stack.pop().expect("subckt scope");
                 if let Some(t) = stmt.toks.get(1) {
                     if !t.text.eq_ignore_ascii_case(&scope.name) {
-                        return Err(t.err(format!("'.ends {}' closes .subckt {}", t.lower(), scope.name)));
+                        return Err(t.err(format!(
+                            "'.ends {}' closes .subckt {}",
+                            t.lower(),
+                            scope.name
+                        )));
                     }
                 }
                 let parent = stack.last_mut().expect("parent scope");
                 if let Some(prev) = parent.subckts.get(&scope.name) {
                     let at = prev.def.as_ref().map(|t| t.line.number).unwrap_or(0);
                     let def = scope.def.clone().expect("subckt def token");
-                    return Err(def.err(format!("subcircuit '{}' is defined twice (first at line {at})", scope.name)));
+                    return Err(def.err(format!(
+                        "subcircuit '{}' is defined twice (first at line {at})",
+                        scope.name
+                    )));
                 }
                 parent.subckts.insert(scope.name.clone(), Rc::new(scope));
             }
@@ -321,7 +380,9 @@ fn build(stmts: Vec<Stmt>) -> Result<Deck, ParseError> {
             ".save" | ".print" | ".plot" | ".probe" | ".four" | ".meas" | ".measure" | ".temp"
             | ".width" => {}
             ".ac" | ".dc" | ".noise" | ".tf" | ".pz" | ".disto" | ".sens" | ".sp" | ".pss" => {
-                return Err(head.err(format!("analysis '{card}' is not supported (freqprop runs .op and .tran)")));
+                return Err(head.err(format!(
+                    "analysis '{card}' is not supported (freqprop runs .op and .tran)"
+                )));
             }
             ".endc" => return Err(head.err("'.endc' without a matching '.control'")),
             _ => return Err(head.err(format!("unknown or unsupported card '{card}'"))),
@@ -333,7 +394,11 @@ fn build(stmts: Vec<Stmt>) -> Result<Deck, ParseError> {
         return Err(def.err(format!("missing .ends for subcircuit '{}'", scope.name)));
     }
     let top = stack.pop().expect("top scope");
-    Ok(Deck { top, controls, globals })
+    Ok(Deck {
+        top,
+        controls,
+        globals,
+    })
 }
 
 /// One instantiated scope in the lexical chain.
@@ -353,7 +418,11 @@ fn lookup_in(chain: &[Rc<Frame>], name: &str) -> Option<f64> {
 }
 
 /// Evaluate a value given by one or more tokens (a number, `{expr}`, or a bare expression).
-fn eval_toks(toks: &[Tok], what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ParseError> {
+fn eval_toks(
+    toks: &[Tok],
+    what: &str,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+) -> Result<f64, ParseError> {
     if toks.len() == 1 {
         let t = &toks[0];
         if t.is_word() && parse_number(&t.text).is_none() {
@@ -381,9 +450,16 @@ fn eval_toks(toks: &[Tok], what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> 
     match expr::eval(&text, lookup) {
         Ok(v) => Ok(v),
         Err(e) => {
-            let (start, tok) = starts.iter().rev().find(|(s, _)| *s <= e.offset).copied().unwrap_or(starts[0]);
+            let (start, tok) = starts
+                .iter()
+                .rev()
+                .find(|(s, _)| *s <= e.offset)
+                .copied()
+                .unwrap_or(starts[0]);
             let col = tok.col + (e.offset - start).min(tok.width.saturating_sub(1));
-            Err(tok.line.err(col, format!("in the expression for {what}: {}", e.message)))
+            Err(tok
+                .line
+                .err(col, format!("in the expression for {what}: {}", e.message)))
         }
     }
 }
@@ -392,14 +468,18 @@ fn eval_toks(toks: &[Tok], what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> 
 fn value(t: &Tok, what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ParseError> {
     let v = match t.kind {
         TokKind::Expr => expr::eval(&t.text, lookup).map_err(|e| {
-            t.line.err(t.col + 1 + e.offset, format!("in the expression for {what}: {}", e.message))
+            t.line.err(
+                t.col + 1 + e.offset,
+                format!("in the expression for {what}: {}", e.message),
+            )
         })?,
         TokKind::Word => match parse_number(&t.text) {
             Some(v) => v,
             None => {
                 // Bare expressions like 2*a are accepted; plain words that are not numbers
                 // are reported as such.
-                let looks_expr = t.text.contains(|c: char| "+*/^".contains(c)) && !t.text.starts_with('+');
+                let looks_expr =
+                    t.text.contains(|c: char| "+*/^".contains(c)) && !t.text.starts_with('+');
                 if looks_expr {
                     return eval_toks_expr(t, what, lookup);
                 }
@@ -408,10 +488,18 @@ fn value(t: &Tok, what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f6
                 } else {
                     String::new()
                 };
-                return Err(t.err(format!("expected a number for {what}, found \"{}\"{hint}", t.text)));
+                return Err(t.err(format!(
+                    "expected a number for {what}, found \"{}\"{hint}",
+                    t.text
+                )));
             }
         },
-        _ => return Err(t.err(format!("expected a number for {what}, found \"{}\"", t.shown()))),
+        _ => {
+            return Err(t.err(format!(
+                "expected a number for {what}, found \"{}\"",
+                t.shown()
+            )))
+        }
     };
     if !v.is_finite() {
         return Err(t.err(format!("{what} is not a finite number: \"{}\"", t.shown())));
@@ -419,9 +507,17 @@ fn value(t: &Tok, what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f6
     Ok(v)
 }
 
-fn eval_toks_expr(t: &Tok, what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ParseError> {
-    expr::eval(&t.text, lookup)
-        .map_err(|e| t.line.err(t.col + e.offset, format!("in the expression for {what}: {}", e.message)))
+fn eval_toks_expr(
+    t: &Tok,
+    what: &str,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+) -> Result<f64, ParseError> {
+    expr::eval(&t.text, lookup).map_err(|e| {
+        t.line.err(
+            t.col + e.offset,
+            format!("in the expression for {what}: {}", e.message),
+        )
+    })
 }
 
 fn is_value_tok(t: &Tok) -> bool {
@@ -446,11 +542,20 @@ fn split_args(stmt: &Stmt, name: &str) -> Result<Args, ParseError> {
     while i < toks.len() {
         let t = &toks[i];
         match t.kind {
-            TokKind::Word | TokKind::Expr if toks.get(i + 1).map(|n| n.kind) == Some(TokKind::Eq) => {
-                let Some(v) = toks.get(i + 2).filter(|v| matches!(v.kind, TokKind::Word | TokKind::Expr)) else {
-                    return Err(toks[i + 1].err_after(format!("expected a value for '{}' of {name}", t.text)));
+            TokKind::Word | TokKind::Expr
+                if toks.get(i + 1).map(|n| n.kind) == Some(TokKind::Eq) =>
+            {
+                let Some(v) = toks
+                    .get(i + 2)
+                    .filter(|v| matches!(v.kind, TokKind::Word | TokKind::Expr))
+                else {
+                    return Err(toks[i + 1]
+                        .err_after(format!("expected a value for '{}' of {name}", t.text)));
                 };
-                if keys.iter().any(|(k, _)| k.text.eq_ignore_ascii_case(&t.text)) {
+                if keys
+                    .iter()
+                    .any(|(k, _)| k.text.eq_ignore_ascii_case(&t.text))
+                {
                     return Err(t.err(format!("'{}' is given twice for {name}", t.lower())));
                 }
                 keys.push((t.clone(), v.clone()));
@@ -458,12 +563,20 @@ fn split_args(stmt: &Stmt, name: &str) -> Result<Args, ParseError> {
             }
             TokKind::Word | TokKind::Expr => {
                 if !keys.is_empty() {
-                    return Err(t.err(format!("unexpected \"{}\" after the name=value parameters of {name}", t.shown())));
+                    return Err(t.err(format!(
+                        "unexpected \"{}\" after the name=value parameters of {name}",
+                        t.shown()
+                    )));
                 }
                 pos.push(t.clone());
                 i += 1;
             }
-            _ => return Err(t.err(format!("unexpected \"{}\" in the line of {name}", t.shown()))),
+            _ => {
+                return Err(t.err(format!(
+                    "unexpected \"{}\" in the line of {name}",
+                    t.shown()
+                )))
+            }
         }
     }
     Ok(Args { pos, keys })
@@ -481,7 +594,10 @@ struct Flattener {
 impl Flattener {
     fn run(deck: &Deck, title: String) -> Result<Circuit, ParseError> {
         let mut f = Flattener {
-            c: Circuit { title, ..Circuit::default() },
+            c: Circuit {
+                title,
+                ..Circuit::default()
+            },
             names: HashMap::new(),
             globals: deck.globals.clone(),
             ics: Vec::new(),
@@ -489,10 +605,17 @@ impl Flattener {
         };
         let mut params = HashMap::new();
         for a in &deck.top.params {
-            let v = eval_toks(&a.value, &format!("parameter '{}'", a.name), &|n| params.get(n).copied())?;
+            let v = eval_toks(&a.value, &format!("parameter '{}'", a.name), &|n| {
+                params.get(n).copied()
+            })?;
             params.insert(a.name.clone(), v);
         }
-        let top = Rc::new(Frame { scope: &deck.top, path: String::new(), params, ports: HashMap::new() });
+        let top = Rc::new(Frame {
+            scope: &deck.top,
+            path: String::new(),
+            params,
+            ports: HashMap::new(),
+        });
         let chain = vec![top];
         f.expand(&chain)?;
         for stmt in &deck.controls {
@@ -503,7 +626,9 @@ impl Flattener {
                 Some(GROUND) => return Err(tok.err("cannot set an initial condition on ground")),
                 Some(id) => f.c.initial_conditions.push((id, v)),
                 None => {
-                    return Err(tok.err(format!("'.ic' sets node '{name}', which no element connects to")))
+                    return Err(tok.err(format!(
+                        "'.ic' sets node '{name}', which no element connects to"
+                    )))
                 }
             }
         }
@@ -535,7 +660,11 @@ impl Flattener {
         let scope = frame.scope;
         let lookup = |n: &str| lookup_in(chain, n);
         for (name, stmt) in &scope.models {
-            let key = if frame.path.is_empty() { name.clone() } else { format!("{}:{}", frame.path, name) };
+            let key = if frame.path.is_empty() {
+                name.clone()
+            } else {
+                format!("{}:{}", frame.path, name)
+            };
             let m = diode_model(stmt, &key, &lookup)?;
             self.c.models.insert(key, m);
         }
@@ -573,7 +702,12 @@ impl Flattener {
         Ok(())
     }
 
-    fn ic(&mut self, stmt: &Stmt, frame: &Frame, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<(), ParseError> {
+    fn ic(
+        &mut self,
+        stmt: &Stmt,
+        frame: &Frame,
+        lookup: &dyn Fn(&str) -> Option<f64>,
+    ) -> Result<(), ParseError> {
         let t = &stmt.toks;
         let mut i = 1;
         if t.len() == 1 {
@@ -587,11 +721,18 @@ impl Flattener {
                 && t.get(i + 4).map(|x| x.kind) == Some(TokKind::Eq)
                 && t.get(i + 5).is_some();
             if !ok {
-                return Err(t[i].err(format!("expected v(node)=value in .ic, found \"{}\"", t[i].shown())));
+                return Err(t[i].err(format!(
+                    "expected v(node)=value in .ic, found \"{}\"",
+                    t[i].shown()
+                )));
             }
             let node_tok = &t[i + 2];
             let n = node_tok.lower();
-            let v = value(&t[i + 5], &format!("the initial condition of node {n}"), lookup)?;
+            let v = value(
+                &t[i + 5],
+                &format!("the initial condition of node {n}"),
+                lookup,
+            )?;
             let mapped = self.node_name(frame, node_tok);
             self.ics.push((mapped, v, node_tok.clone()));
             i += 6;
@@ -602,7 +743,14 @@ impl Flattener {
         Ok(())
     }
 
-    fn nodes(&mut self, stmt: &Stmt, args: &Args, count: usize, name: &str, frame: &Frame) -> Result<Vec<NodeId>, ParseError> {
+    fn nodes(
+        &mut self,
+        stmt: &Stmt,
+        args: &Args,
+        count: usize,
+        name: &str,
+        frame: &Frame,
+    ) -> Result<Vec<NodeId>, ParseError> {
         if args.pos.len() < count {
             let found = args.pos.len();
             let at = args.pos.last().unwrap_or(stmt.head());
@@ -611,14 +759,23 @@ impl Flattener {
         let mut out = Vec::new();
         for t in &args.pos[..count] {
             if t.kind != TokKind::Word {
-                return Err(t.err(format!("expected a node name for {name}, found \"{}\"", t.shown())));
+                return Err(t.err(format!(
+                    "expected a node name for {name}, found \"{}\"",
+                    t.shown()
+                )));
             }
             out.push(self.node(frame, t));
         }
         Ok(out)
     }
 
-    fn element(&mut self, stmt: &Stmt, letter: char, name: &str, chain: &Chain) -> Result<ElementKind, ParseError> {
+    fn element(
+        &mut self,
+        stmt: &Stmt,
+        letter: char,
+        name: &str,
+        chain: &Chain,
+    ) -> Result<ElementKind, ParseError> {
         let frame = chain.last().expect("frame").clone();
         let lookup = |n: &str| lookup_in(chain, n);
         let head = stmt.head();
@@ -747,10 +904,19 @@ impl Flattener {
         }
     }
 
-    fn instance<'a>(&mut self, stmt: &Stmt, chain: &Chain<'a>, lname: &str) -> Result<(), ParseError> {
+    fn instance<'a>(
+        &mut self,
+        stmt: &Stmt,
+        chain: &Chain<'a>,
+        lname: &str,
+    ) -> Result<(), ParseError> {
         let frame = chain.last().expect("frame").clone();
         let head = stmt.head();
-        let path = if frame.path.is_empty() { lname.to_string() } else { format!("{}.{}", frame.path, lname) };
+        let path = if frame.path.is_empty() {
+            lname.to_string()
+        } else {
+            format!("{}.{}", frame.path, lname)
+        };
         let toks = &stmt.toks;
         let mut pos: Vec<&Tok> = Vec::new();
         let mut i = 1;
@@ -764,17 +930,25 @@ impl Flattener {
                 break;
             }
             if !t.is_word() {
-                return Err(t.err(format!("expected a node or subcircuit name for {path}, found \"{}\"", t.shown())));
+                return Err(t.err(format!(
+                    "expected a node or subcircuit name for {path}, found \"{}\"",
+                    t.shown()
+                )));
             }
             pos.push(t);
             i += 1;
         }
         let inst_params = assignments(toks, i, &format!("the parameters of {path}"))?;
         let Some(sub_tok) = pos.pop() else {
-            return Err(head.err_after(format!("expected nodes and a subcircuit name after {lname}")));
+            return Err(head.err_after(format!(
+                "expected nodes and a subcircuit name after {lname}"
+            )));
         };
         let sname = sub_tok.lower();
-        let Some(k) = chain.iter().rposition(|f| f.scope.subckts.contains_key(&sname)) else {
+        let Some(k) = chain
+            .iter()
+            .rposition(|f| f.scope.subckts.contains_key(&sname))
+        else {
             return Err(sub_tok.err(format!("unknown subcircuit '{sname}' (used by {path})")));
         };
         let owner: &'a Scope = chain[k].scope;
@@ -792,10 +966,15 @@ impl Flattener {
         if let Some(at) = self.active.iter().position(|(p, _)| *p == ptr) {
             let mut cycle: Vec<&str> = self.active[at..].iter().map(|(_, n)| n.as_str()).collect();
             cycle.push(&sname);
-            return Err(sub_tok.err(format!("recursive subcircuit '{sname}' ({})", cycle.join(" -> "))));
+            return Err(sub_tok.err(format!(
+                "recursive subcircuit '{sname}' ({})",
+                cycle.join(" -> ")
+            )));
         }
         if self.active.len() >= MAX_SUBCKT_DEPTH {
-            return Err(sub_tok.err(format!("subcircuits nested deeper than {MAX_SUBCKT_DEPTH} levels")));
+            return Err(sub_tok.err(format!(
+                "subcircuits nested deeper than {MAX_SUBCKT_DEPTH} levels"
+            )));
         }
         let mut ports = HashMap::new();
         for (p, t) in def.ports.iter().zip(&pos) {
@@ -805,29 +984,45 @@ impl Flattener {
         // (evaluated in the new scope, in order).
         for a in &inst_params {
             if !def.defaults.iter().any(|d| d.name == a.name) {
-                return Err(a.name_tok.err(format!("subcircuit '{sname}' has no parameter '{}'", a.name)));
+                return Err(a.name_tok.err(format!(
+                    "subcircuit '{sname}' has no parameter '{}'",
+                    a.name
+                )));
             }
         }
         let outer: &[Rc<Frame<'a>>] = &chain[..=k];
         let mut params: HashMap<String, f64> = HashMap::new();
         for d in &def.defaults {
             let v = if let Some(a) = inst_params.iter().find(|a| a.name == d.name) {
-                eval_toks(&a.value, &format!("parameter '{}' of {path}", a.name), &|n| lookup_in(chain, n))?
+                eval_toks(
+                    &a.value,
+                    &format!("parameter '{}' of {path}", a.name),
+                    &|n| lookup_in(chain, n),
+                )?
             } else {
-                eval_toks(&d.value, &format!("parameter '{}' of {path}", d.name), &|n| {
-                    params.get(n).copied().or_else(|| lookup_in(outer, n))
-                })?
+                eval_toks(
+                    &d.value,
+                    &format!("parameter '{}' of {path}", d.name),
+                    &|n| params.get(n).copied().or_else(|| lookup_in(outer, n)),
+                )?
             };
             params.insert(d.name.clone(), v);
         }
         for a in &def.params {
-            let v = eval_toks(&a.value, &format!("parameter '{}' in {path}", a.name), &|n| {
-                params.get(n).copied().or_else(|| lookup_in(outer, n))
-            })?;
+            let v = eval_toks(
+                &a.value,
+                &format!("parameter '{}' in {path}", a.name),
+                &|n| params.get(n).copied().or_else(|| lookup_in(outer, n)),
+            )?;
             params.insert(a.name.clone(), v);
         }
         let mut new_chain: Chain = outer.to_vec();
-        new_chain.push(Rc::new(Frame { scope: def, path, params, ports }));
+        new_chain.push(Rc::new(Frame {
+            scope: def,
+            path,
+            params,
+            ports,
+        }));
         self.active.push((ptr, sname));
         self.expand(&new_chain)?;
         self.active.pop();
@@ -842,7 +1037,11 @@ impl Flattener {
             ".op" => self.c.analyses.push(Analysis::Op),
             ".title" => {
                 let line = &head.line.text;
-                let start = line.to_ascii_lowercase().find(".title").map(|p| p + 6).unwrap_or(line.len());
+                let start = line
+                    .to_ascii_lowercase()
+                    .find(".title")
+                    .map(|p| p + 6)
+                    .unwrap_or(line.len());
                 self.c.title = line[start..].trim().to_string();
             }
             ".tran" => {
@@ -857,19 +1056,29 @@ impl Flattener {
                     if uic || vals.len() == 4 {
                         return Err(t.err(format!("unexpected \"{}\" in .tran (expected TSTEP TSTOP [TSTART [TMAX]] [UIC])", t.shown())));
                     }
-                    vals.push((value(t, &format!("{} of .tran", names[vals.len()]), &lookup)?, t));
+                    vals.push((
+                        value(t, &format!("{} of .tran", names[vals.len()]), &lookup)?,
+                        t,
+                    ));
                 }
                 if vals.len() < 2 {
-                    return Err(stmt.last().err_after("expected TSTEP TSTOP [TSTART [TMAX]] [UIC] after .tran"));
+                    return Err(stmt
+                        .last()
+                        .err_after("expected TSTEP TSTOP [TSTART [TMAX]] [UIC] after .tran"));
                 }
                 for (k, (v, t)) in vals.iter().enumerate() {
                     if (k < 2 && *v <= 0.0) || *v < 0.0 {
-                        return Err(t.err(format!("{} of .tran must be positive, found {v}", names[k])));
+                        return Err(
+                            t.err(format!("{} of .tran must be positive, found {v}", names[k]))
+                        );
                     }
                 }
                 let tstart = vals.get(2).map_or(0.0, |v| v.0);
                 if tstart >= vals[1].0 {
-                    return Err(vals[2].1.err(format!("TSTART {tstart} of .tran is not before TSTOP {}", vals[1].0)));
+                    return Err(vals[2].1.err(format!(
+                        "TSTART {tstart} of .tran is not before TSTOP {}",
+                        vals[1].0
+                    )));
                 }
                 self.c.analyses.push(Analysis::Tran(Tran {
                     tstep: vals[0].0,
@@ -884,7 +1093,11 @@ impl Flattener {
         Ok(())
     }
 
-    fn options(&mut self, stmt: &Stmt, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<(), ParseError> {
+    fn options(
+        &mut self,
+        stmt: &Stmt,
+        lookup: &dyn Fn(&str) -> Option<f64>,
+    ) -> Result<(), ParseError> {
         let toks = &stmt.toks;
         let o = &mut self.c.options;
         let mut i = 1;
@@ -899,8 +1112,13 @@ impl Flattener {
             }
             let name = t.lower();
             let val = if toks.get(i + 1).map(|n| n.kind) == Some(TokKind::Eq) {
-                let Some(v) = toks.get(i + 2).filter(|v| matches!(v.kind, TokKind::Word | TokKind::Expr)) else {
-                    return Err(toks[i + 1].err_after(format!("expected a value for option '{name}'")));
+                let Some(v) = toks
+                    .get(i + 2)
+                    .filter(|v| matches!(v.kind, TokKind::Word | TokKind::Expr))
+                else {
+                    return Err(
+                        toks[i + 1].err_after(format!("expected a value for option '{name}'"))
+                    );
                 };
                 i += 3;
                 Some(v)
@@ -923,7 +1141,9 @@ impl Flattener {
                 let v = need(what)?;
                 let x = value(v, &format!("option '{name}'"), lookup)?;
                 if x < 1.0 || x.fract() != 0.0 || x > u32::MAX as f64 {
-                    return Err(v.err(format!("option '{name}' must be a positive whole number, found {x}")));
+                    return Err(v.err(format!(
+                        "option '{name}' must be a positive whole number, found {x}"
+                    )));
                 }
                 Ok(x as usize)
             };
@@ -943,7 +1163,9 @@ impl Flattener {
                         "trap" | "trapezoidal" => Method::Trap,
                         "gear" => Method::Gear,
                         "euler" | "be" => Method::Euler,
-                        other => return Err(v.err(format!("unknown integration method '{other}' (expected trap, gear or euler)"))),
+                        other => return Err(v.err(format!(
+                            "unknown integration method '{other}' (expected trap, gear or euler)"
+                        ))),
                     };
                 }
                 "interp" => {
@@ -952,7 +1174,9 @@ impl Flattener {
                     }
                     o.interp = true;
                 }
-                _ => o.other.push((name, val.map(|v| v.shown()).unwrap_or_default())),
+                _ => o
+                    .other
+                    .push((name, val.map(|v| v.shown()).unwrap_or_default())),
             }
         }
         Ok(())
@@ -960,7 +1184,12 @@ impl Flattener {
 }
 
 /// Parse the source specification of a V or I element.
-fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<Source, ParseError> {
+fn source(
+    toks: &[Tok],
+    stmt: &Stmt,
+    name: &str,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+) -> Result<Source, ParseError> {
     let mut s = Source::default();
     let mut i = 0;
     while i < toks.len() {
@@ -969,7 +1198,10 @@ fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option
         if t.is_word() && kw == "dc" {
             let Some(v) = toks.get(i + 1).filter(|v| is_value_tok(v)) else {
                 return Err(match toks.get(i + 1) {
-                    Some(v) => v.err(format!("expected a number after DC for {name}, found \"{}\"", v.shown())),
+                    Some(v) => v.err(format!(
+                        "expected a number after DC for {name}, found \"{}\"",
+                        v.shown()
+                    )),
                     None => t.err_after(format!("expected a number after DC for {name}")),
                 });
             };
@@ -1016,18 +1248,27 @@ fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option
                         break;
                     }
                     TokKind::Word | TokKind::Expr if is_value_tok(a) || a.kind == TokKind::Expr => {
-                        let v = value(a, &format!("argument {} of {fname} of {name}", args.len() + 1), lookup)?;
+                        let v = value(
+                            a,
+                            &format!("argument {} of {fname} of {name}", args.len() + 1),
+                            lookup,
+                        )?;
                         args.push((v, a));
                     }
                     _ if !paren => break,
                     _ => {
-                        return Err(a.err(format!("expected a number in {fname}(...) of {name}, found \"{}\"", a.shown())))
+                        return Err(a.err(format!(
+                            "expected a number in {fname}(...) of {name}, found \"{}\"",
+                            a.shown()
+                        )))
                     }
                 }
                 i += 1;
             }
             if paren && close.is_none() {
-                return Err(stmt.last().err_after(format!("missing ')' closing {fname}( of {name}")));
+                return Err(stmt
+                    .last()
+                    .err_after(format!("missing ')' closing {fname}( of {name}")));
             }
             let end_tok = close.or(args.last().map(|a| a.1)).unwrap_or(t);
             let a: Vec<f64> = args.iter().map(|x| x.0).collect();
@@ -1040,7 +1281,14 @@ fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option
                             a.len()
                         )));
                     }
-                    TranFn::Sin { vo: a[0], va: a[1], freq: a[2], td: get(3), theta: get(4), phase: get(5) }
+                    TranFn::Sin {
+                        vo: a[0],
+                        va: a[1],
+                        freq: a[2],
+                        td: get(3),
+                        theta: get(4),
+                        phase: get(5),
+                    }
                 }
                 "pulse" => {
                     if a.len() < 2 || a.len() > 7 {
@@ -1049,7 +1297,15 @@ fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option
                             a.len()
                         )));
                     }
-                    TranFn::Pulse { v1: a[0], v2: a[1], td: get(2), tr: get(3), tf: get(4), pw: get(5), per: get(6) }
+                    TranFn::Pulse {
+                        v1: a[0],
+                        v2: a[1],
+                        td: get(2),
+                        tr: get(3),
+                        tf: get(4),
+                        pw: get(5),
+                        per: get(6),
+                    }
                 }
                 _ => {
                     if a.is_empty() || a.len() % 2 != 0 {
@@ -1072,7 +1328,12 @@ fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option
                 }
             };
             s.tran = Some(tran);
-        } else if t.is_word() && matches!(kw.as_str(), "exp" | "sffm" | "am" | "trnoise" | "trrandom" | "external" | "distof1" | "distof2") {
+        } else if t.is_word()
+            && matches!(
+                kw.as_str(),
+                "exp" | "sffm" | "am" | "trnoise" | "trrandom" | "external" | "distof1" | "distof2"
+            )
+        {
             return Err(t.err(format!(
                 "source function '{}' of {name} is not supported (supported: DC, AC, SIN, PULSE, PWL)",
                 kw.to_ascii_uppercase()
@@ -1091,11 +1352,18 @@ fn source(toks: &[Tok], stmt: &Stmt, name: &str, lookup: &dyn Fn(&str) -> Option
 }
 
 /// Parse a `.model NAME D(...)` card.
-fn diode_model(stmt: &Stmt, key: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<DiodeModel, ParseError> {
+fn diode_model(
+    stmt: &Stmt,
+    key: &str,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+) -> Result<DiodeModel, ParseError> {
     let toks = &stmt.toks;
     let name = &toks[1];
     let Some(ty) = toks.get(2) else {
-        return Err(name.err_after(format!("expected a model type (D) for model '{}'", name.lower())));
+        return Err(name.err_after(format!(
+            "expected a model type (D) for model '{}'",
+            name.lower()
+        )));
     };
     if !ty.is("d") {
         return Err(ty.err(format!(
@@ -1128,10 +1396,18 @@ fn diode_model(stmt: &Stmt, key: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> 
             _ => {}
         }
         if depth == 2 || !t.is_word() || toks.get(i + 1).map(|x| x.kind) != Some(TokKind::Eq) {
-            return Err(t.err(format!("expected NAME=value in model '{key}', found \"{}\"", t.shown())));
+            return Err(t.err(format!(
+                "expected NAME=value in model '{key}', found \"{}\"",
+                t.shown()
+            )));
         }
-        let Some(vt) = toks.get(i + 2).filter(|v| matches!(v.kind, TokKind::Word | TokKind::Expr)) else {
-            return Err(toks[i + 1].err_after(format!("expected a value for {} in model '{key}'", t.text)));
+        let Some(vt) = toks
+            .get(i + 2)
+            .filter(|v| matches!(v.kind, TokKind::Word | TokKind::Expr))
+        else {
+            return Err(
+                toks[i + 1].err_after(format!("expected a value for {} in model '{key}'", t.text))
+            );
         };
         let p = t.lower();
         let canon = match p.as_str() {
@@ -1141,11 +1417,23 @@ fn diode_model(stmt: &Stmt, key: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> 
             other => other,
         };
         if seen.iter().any(|s| s == canon) {
-            return Err(t.err(format!("parameter {} of model '{key}' is given twice", p.to_ascii_uppercase())));
+            return Err(t.err(format!(
+                "parameter {} of model '{key}' is given twice",
+                p.to_ascii_uppercase()
+            )));
         }
         seen.push(canon.to_string());
-        let v = value(vt, &format!("{} of model '{key}'", p.to_ascii_uppercase()), lookup)?;
-        let bad = |cond: &str| vt.err(format!("{} of model '{key}' must be {cond}, found {v}", p.to_ascii_uppercase()));
+        let v = value(
+            vt,
+            &format!("{} of model '{key}'", p.to_ascii_uppercase()),
+            lookup,
+        )?;
+        let bad = |cond: &str| {
+            vt.err(format!(
+                "{} of model '{key}' must be {cond}, found {v}",
+                p.to_ascii_uppercase()
+            ))
+        };
         match canon {
             "is" if v > 0.0 => m.is = v,
             "n" if v > 0.0 => m.n = v,
@@ -1174,7 +1462,9 @@ fn diode_model(stmt: &Stmt, key: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> 
         i += 3;
     }
     if depth == 1 {
-        return Err(stmt.last().err_after(format!("missing ')' in model '{key}'")));
+        return Err(stmt
+            .last()
+            .err_after(format!("missing ')' in model '{key}'")));
     }
     Ok(m)
 }

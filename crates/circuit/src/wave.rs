@@ -128,7 +128,8 @@ impl Waveforms {
 }
 
 /// Where a running analysis sends its points, one time point at a time, so that long runs
-/// need not be held in memory.
+/// need not be held in memory. The analysis calls `begin` and `push`; whoever owns the sink
+/// calls `finish` (after recording a summary, or marking a failed run as such).
 pub trait WaveSink {
     /// Error type of the sink.
     type Error;

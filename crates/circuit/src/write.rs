@@ -31,7 +31,11 @@ fn name(e: &Element) -> String {
         ElementKind::Vccs { .. } => 'g',
     };
     let clean: String = e.name.chars().filter(|c| !c.is_whitespace()).collect();
-    if clean.chars().next().is_some_and(|c| c.eq_ignore_ascii_case(&letter)) {
+    if clean
+        .chars()
+        .next()
+        .is_some_and(|c| c.eq_ignore_ascii_case(&letter))
+    {
         clean
     } else {
         format!("{letter}{clean}")
@@ -47,16 +51,34 @@ fn source(s: &Source) -> String {
         let _ = write!(out, " AC {} {}", num(m), num(p));
     }
     match &s.tran {
-        Some(TranFn::Sin { vo, va, freq, td, theta, phase }) => {
+        Some(TranFn::Sin {
+            vo,
+            va,
+            freq,
+            td,
+            theta,
+            phase,
+        }) => {
             let args = [vo, va, freq, td, theta, phase].map(|x| num(*x)).join(" ");
             let _ = write!(out, " SIN({args})");
         }
-        Some(TranFn::Pulse { v1, v2, td, tr, tf, pw, per }) => {
+        Some(TranFn::Pulse {
+            v1,
+            v2,
+            td,
+            tr,
+            tf,
+            pw,
+            per,
+        }) => {
             let args = [v1, v2, td, tr, tf, pw, per].map(|x| num(*x)).join(" ");
             let _ = write!(out, " PULSE({args})");
         }
         Some(TranFn::Pwl(pts)) => {
-            let args: Vec<String> = pts.iter().map(|(t, v)| format!("{} {}", num(*t), num(*v))).collect();
+            let args: Vec<String> = pts
+                .iter()
+                .map(|(t, v)| format!("{} {}", num(*t), num(*v)))
+                .collect();
             let _ = write!(out, " PWL({})", args.join(" "));
         }
         None => {}
@@ -78,19 +100,67 @@ pub fn write_netlist(c: &Circuit) -> String {
         let n = name(e);
         let _ = match &e.kind {
             ElementKind::Resistor { a, b, resistance } => {
-                writeln!(s, "{n} {} {} {}", node(c, *a), node(c, *b), num(*resistance))
+                writeln!(
+                    s,
+                    "{n} {} {} {}",
+                    node(c, *a),
+                    node(c, *b),
+                    num(*resistance)
+                )
             }
-            ElementKind::Capacitor { a, b, capacitance: v, ic } | ElementKind::Inductor { a, b, inductance: v, ic } => {
+            ElementKind::Capacitor {
+                a,
+                b,
+                capacitance: v,
+                ic,
+            }
+            | ElementKind::Inductor {
+                a,
+                b,
+                inductance: v,
+                ic,
+            } => {
                 let ic = ic.map(|x| format!(" ic={}", num(x))).unwrap_or_default();
                 writeln!(s, "{n} {} {} {}{ic}", node(c, *a), node(c, *b), num(*v))
             }
-            ElementKind::Diode { anode, cathode, model, area } => {
-                writeln!(s, "{n} {} {} {model} {}", node(c, *anode), node(c, *cathode), num(*area))
+            ElementKind::Diode {
+                anode,
+                cathode,
+                model,
+                area,
+            } => {
+                // ngspice 39 rejects a positional area ("could not find a valid modelname").
+                let area = if *area == 1.0 {
+                    String::new()
+                } else {
+                    format!(" area={}", num(*area))
+                };
+                writeln!(
+                    s,
+                    "{n} {} {} {model}{area}",
+                    node(c, *anode),
+                    node(c, *cathode)
+                )
             }
-            ElementKind::CurrentSource { pos, neg, source: src } | ElementKind::VoltageSource { pos, neg, source: src } => {
+            ElementKind::CurrentSource {
+                pos,
+                neg,
+                source: src,
+            }
+            | ElementKind::VoltageSource {
+                pos,
+                neg,
+                source: src,
+            } => {
                 writeln!(s, "{n} {} {}{}", node(c, *pos), node(c, *neg), source(src))
             }
-            ElementKind::Vccs { pos, neg, cpos, cneg, gm } => writeln!(
+            ElementKind::Vccs {
+                pos,
+                neg,
+                cpos,
+                cneg,
+                gm,
+            } => writeln!(
                 s,
                 "{n} {} {} {} {} {}",
                 node(c, *pos),
@@ -142,7 +212,11 @@ pub fn write_netlist(c: &Circuit) -> String {
         };
         opts.push(format!("method={m}"));
     }
-    for (key, v, dv) in [("maxord", o.maxord, d.maxord), ("itl1", o.itl1, d.itl1), ("itl4", o.itl4, d.itl4)] {
+    for (key, v, dv) in [
+        ("maxord", o.maxord, d.maxord),
+        ("itl1", o.itl1, d.itl1),
+        ("itl4", o.itl4, d.itl4),
+    ] {
         if v != dv {
             opts.push(format!("{key}={v}"));
         }
@@ -151,14 +225,21 @@ pub fn write_netlist(c: &Circuit) -> String {
         opts.push("interp".into());
     }
     for (k, v) in &o.other {
-        opts.push(if v.is_empty() { k.clone() } else { format!("{k}={v}") });
+        opts.push(if v.is_empty() {
+            k.clone()
+        } else {
+            format!("{k}={v}")
+        });
     }
     if !opts.is_empty() {
         let _ = writeln!(s, ".options {}", opts.join(" "));
     }
     if !c.initial_conditions.is_empty() {
-        let ics: Vec<String> =
-            c.initial_conditions.iter().map(|(n, v)| format!("v({})={}", node(c, *n), num(*v))).collect();
+        let ics: Vec<String> = c
+            .initial_conditions
+            .iter()
+            .map(|(n, v)| format!("v({})={}", node(c, *n), num(*v)))
+            .collect();
         let _ = writeln!(s, ".ic {}", ics.join(" "));
     }
     for a in &c.analyses {

@@ -1,0 +1,714 @@
+//! Waveforms in HDF5 files, streamed while a run goes on.
+//!
+//! # Layout (format `freqprop-waveforms`, version 1)
+//!
+//! | object | kind | content |
+//! |---|---|---|
+//! | `/` attrs `format`, `format_version` | string, u32 | `freqprop-waveforms`, `1` |
+//! | `/` attrs `title`, `plotname` | string | circuit title, e.g. `Transient Analysis` |
+//! | `/` attr `status` | string | `complete` or `failed: <reason>` |
+//! | `/` attr `points` | u64 | number of time points |
+//! | `/time` | f64 `[points]` | time axis; attrs `quantity` = `time`, `unit` = `s` |
+//! | `/signals` | f64 `[points × signals]` | row `i` holds every signal at `time[i]`; attrs `names`, `quantities` (`voltage`/`current`), `units` (`V`/`A`), 1-D string arrays in column order |
+//! | `/netlist`, `/options`, `/summary`, ... | scalar string datasets | optional texts (`summary` is JSON) |
+//!
+//! Both datasets are chunked and extendible along the point axis. `/signals` uses chunks of
+//! `flush_every × 1`: appending a block of rows writes whole chunks, and reading one column
+//! (one signal) touches only that column's chunks. The writer buffers `flush_every` points
+//! (default [`DEFAULT_FLUSH_EVERY`]) and then extends the datasets, so a long run never sits
+//! in memory. Strings are variable-length UTF-8. `h5dump`, h5py and any HDF5 reader can
+//! read the files; the writer works on `<path>.tmp-<pid>` and renames it on `finish`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use circuit::{Quantity, Signal, WaveSink, Waveforms};
+use hdf5::types::{VarLenAscii, VarLenUnicode};
+use hdf5::{Dataset, File, Location};
+
+use crate::atomic::AtomicPath;
+use crate::error::{Result, StoreError};
+
+/// Default number of points buffered before the datasets are extended.
+pub const DEFAULT_FLUSH_EVERY: usize = 4096;
+
+/// The `format` attribute value.
+pub const FORMAT_NAME: &str = "freqprop-waveforms";
+
+fn vlu(path: &Path, object: &str, s: &str) -> Result<VarLenUnicode> {
+    VarLenUnicode::from_str(s)
+        .map_err(|e| StoreError::h5(path, object, format!("string not storable: {e}")))
+}
+
+fn write_str_attr(loc: &Location, path: &Path, name: &str, value: &str) -> Result<()> {
+    let obj = format!("{}@{name}", loc.name());
+    let v = vlu(path, &obj, value)?;
+    if loc.attr(name).is_ok() {
+        loc.delete_attr(name)
+            .map_err(|e| StoreError::h5(path, &obj, e))?;
+    }
+    loc.new_attr::<VarLenUnicode>()
+        .shape(())
+        .create(name)
+        .and_then(|a| a.write_scalar(&v))
+        .map_err(|e| StoreError::h5(path, &obj, e))
+}
+
+fn write_str_list_attr(loc: &Location, path: &Path, name: &str, values: &[String]) -> Result<()> {
+    let obj = format!("{}@{name}", loc.name());
+    let v = values
+        .iter()
+        .map(|s| vlu(path, &obj, s))
+        .collect::<Result<Vec<_>>>()?;
+    loc.new_attr::<VarLenUnicode>()
+        .shape(v.len())
+        .create(name)
+        .and_then(|a| a.write_raw(&v))
+        .map_err(|e| StoreError::h5(path, &obj, e))
+}
+
+fn read_str_attr(loc: &Location, path: &Path, name: &str) -> Result<String> {
+    let obj = format!("{}@{name}", loc.name());
+    let a = loc
+        .attr(name)
+        .map_err(|_| StoreError::h5(path, &obj, "missing attribute"))?;
+    if let Ok(s) = a.read_scalar::<VarLenUnicode>() {
+        return Ok(s.as_str().to_string());
+    }
+    a.read_scalar::<VarLenAscii>()
+        .map(|s| s.as_str().to_string())
+        .map_err(|e| StoreError::h5(path, &obj, format!("expected a string attribute: {e}")))
+}
+
+fn read_str_list_attr(loc: &Location, path: &Path, name: &str) -> Result<Vec<String>> {
+    let obj = format!("{}@{name}", loc.name());
+    let a = loc
+        .attr(name)
+        .map_err(|_| StoreError::h5(path, &obj, "missing attribute"))?;
+    if let Ok(v) = a.read_raw::<VarLenUnicode>() {
+        return Ok(v.iter().map(|s| s.as_str().to_string()).collect());
+    }
+    a.read_raw::<VarLenAscii>()
+        .map(|v| v.iter().map(|s| s.as_str().to_string()).collect())
+        .map_err(|e| {
+            StoreError::h5(
+                path,
+                &obj,
+                format!("expected a 1-D string array attribute: {e}"),
+            )
+        })
+}
+
+/// Streams waveforms into an HDF5 file (see the [module docs](self) for the layout).
+///
+/// Create it, optionally store texts (netlist, options), hand it to an analysis as a
+/// [`WaveSink`], and call [`WaveSink::finish`] (after [`H5WaveWriter::set_failed`] when the
+/// run failed): only then is the file renamed into place. Dropping the writer without
+/// finishing removes the temporary file.
+pub struct H5WaveWriter {
+    target: PathBuf,
+    guard: Option<AtomicPath>,
+    file: Option<File>,
+    time_ds: Option<Dataset>,
+    sig_ds: Option<Dataset>,
+    n_signals: usize,
+    written: usize,
+    buf_time: Vec<f64>,
+    buf_rows: Vec<f64>,
+    flush_every: usize,
+    failed: Option<String>,
+}
+
+impl std::fmt::Debug for H5WaveWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H5WaveWriter")
+            .field("target", &self.target)
+            .field("n_signals", &self.n_signals)
+            .field("points", &(self.written + self.buf_time.len()))
+            .finish()
+    }
+}
+
+impl H5WaveWriter {
+    /// Create the temporary file for `path`.
+    pub fn create(path: impl Into<PathBuf>) -> Result<Self> {
+        let target = path.into();
+        let guard = AtomicPath::new(&target);
+        let tmp = guard.tmp_path().to_path_buf();
+        let file = File::create(&tmp)
+            .map_err(|e| StoreError::h5(&tmp, "/", format!("cannot create HDF5 file: {e}")))?;
+        write_str_attr(&file, &tmp, "format", FORMAT_NAME)?;
+        file.new_attr::<u32>()
+            .shape(())
+            .create("format_version")
+            .and_then(|a| a.write_scalar(&1u32))
+            .map_err(|e| StoreError::h5(&tmp, "/@format_version", e))?;
+        write_str_attr(&file, &tmp, "status", "running")?;
+        Ok(H5WaveWriter {
+            target,
+            guard: Some(guard),
+            file: Some(file),
+            time_ds: None,
+            sig_ds: None,
+            n_signals: 0,
+            written: 0,
+            buf_time: Vec::new(),
+            buf_rows: Vec::new(),
+            flush_every: DEFAULT_FLUSH_EVERY,
+            failed: None,
+        })
+    }
+
+    /// Buffer `n` points (at least 1) between dataset extensions; also the chunk length.
+    /// Takes effect for datasets created by a later [`WaveSink::begin`].
+    pub fn with_flush_every(mut self, n: usize) -> Self {
+        self.flush_every = n.max(1);
+        self
+    }
+
+    /// Final path of the file.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Points pushed so far.
+    pub fn points(&self) -> usize {
+        self.written + self.buf_time.len()
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.guard
+            .as_ref()
+            .map_or_else(|| self.target.clone(), |g| g.tmp_path().to_path_buf())
+    }
+
+    fn file(&self) -> Result<&File> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| StoreError::h5(&self.target, "/", "writer already finished"))
+    }
+
+    /// Store a text as a scalar string dataset `/<name>` (replacing an earlier one).
+    pub fn set_text(&mut self, name: &str, text: &str) -> Result<()> {
+        let tmp = self.tmp();
+        let file = self.file()?;
+        let obj = format!("/{name}");
+        if name.is_empty() || name.contains('/') || name == "time" || name == "signals" {
+            return Err(StoreError::h5(
+                &tmp,
+                &obj,
+                "reserved or invalid text dataset name",
+            ));
+        }
+        let v = vlu(&tmp, &obj, text)?;
+        if file.link_exists(name) {
+            file.unlink(name)
+                .map_err(|e| StoreError::h5(&tmp, &obj, e))?;
+        }
+        file.new_dataset::<VarLenUnicode>()
+            .shape(())
+            .create(name)
+            .and_then(|d| d.write_scalar(&v))
+            .map_err(|e| StoreError::h5(&tmp, &obj, e))
+    }
+
+    /// Store the netlist text as `/netlist`.
+    pub fn set_netlist(&mut self, text: &str) -> Result<()> {
+        self.set_text("netlist", text)
+    }
+
+    /// Store the run options (e.g. TOML or `key=value` text) as `/options`.
+    pub fn set_options(&mut self, text: &str) -> Result<()> {
+        self.set_text("options", text)
+    }
+
+    /// Store a JSON summary as `/summary`.
+    pub fn set_summary_json(&mut self, json: &str) -> Result<()> {
+        self.set_text("summary", json)
+    }
+
+    /// Set a string attribute on the root group.
+    pub fn set_attr(&mut self, name: &str, value: &str) -> Result<()> {
+        let tmp = self.tmp();
+        write_str_attr(self.file()?, &tmp, name, value)
+    }
+
+    /// Mark the run as failed; [`WaveSink::finish`] then writes `status = "failed: <reason>"`
+    /// (instead of `complete`) and still renames the file into place with what was computed.
+    pub fn set_failed(&mut self, reason: &str) {
+        self.failed = Some(reason.to_string());
+    }
+
+    fn flush_points(&mut self) -> Result<()> {
+        let k = self.buf_time.len();
+        if k == 0 {
+            return Ok(());
+        }
+        let tmp = self.tmp();
+        let (Some(tds), Some(sds)) = (self.time_ds.as_ref(), self.sig_ds.as_ref()) else {
+            return Err(StoreError::h5(&tmp, "/time", "push before begin"));
+        };
+        let n0 = self.written;
+        let n1 = n0 + k;
+        tds.resize(n1)
+            .and_then(|_| tds.write_slice(&self.buf_time, n0..n1))
+            .map_err(|e| {
+                StoreError::h5(
+                    &tmp,
+                    "/time",
+                    format!("cannot append points {n0}..{n1}: {e}"),
+                )
+            })?;
+        if self.n_signals > 0 {
+            let block = ndarray::ArrayView2::from_shape((k, self.n_signals), &self.buf_rows)
+                .expect("buffer shape");
+            sds.resize((n1, self.n_signals))
+                .and_then(|_| sds.write_slice(block, (n0..n1, ..)))
+                .map_err(|e| {
+                    StoreError::h5(
+                        &tmp,
+                        "/signals",
+                        format!("cannot append points {n0}..{n1}: {e}"),
+                    )
+                })?;
+        } else {
+            sds.resize((n1, 0))
+                .map_err(|e| StoreError::h5(&tmp, "/signals", e))?;
+        }
+        self.written = n1;
+        self.buf_time.clear();
+        self.buf_rows.clear();
+        Ok(())
+    }
+}
+
+impl WaveSink for H5WaveWriter {
+    type Error = StoreError;
+
+    fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<()> {
+        let tmp = self.tmp();
+        if self.time_ds.is_some() {
+            return Err(StoreError::h5(&tmp, "/time", "begin called twice"));
+        }
+        let file = self.file()?;
+        write_str_attr(file, &tmp, "title", title)?;
+        write_str_attr(file, &tmp, "plotname", plotname)?;
+        let chunk = self.flush_every;
+        let tds = file
+            .new_dataset::<f64>()
+            .chunk(chunk)
+            .shape(0..)
+            .create("time")
+            .map_err(|e| StoreError::h5(&tmp, "/time", e))?;
+        write_str_attr(&tds, &tmp, "quantity", "time")?;
+        write_str_attr(&tds, &tmp, "unit", "s")?;
+        let m = signals.len();
+        let sds = file
+            .new_dataset::<f64>()
+            .chunk((chunk, 1))
+            .shape((0.., m..))
+            .create("signals")
+            .map_err(|e| StoreError::h5(&tmp, "/signals", e))?;
+        let names: Vec<String> = signals.iter().map(|s| s.name.clone()).collect();
+        let quantities: Vec<String> = signals
+            .iter()
+            .map(|s| s.quantity.spice_type().to_string())
+            .collect();
+        let units: Vec<String> = signals
+            .iter()
+            .map(|s| s.quantity.unit().to_string())
+            .collect();
+        write_str_list_attr(&sds, &tmp, "names", &names)?;
+        write_str_list_attr(&sds, &tmp, "quantities", &quantities)?;
+        write_str_list_attr(&sds, &tmp, "units", &units)?;
+        self.n_signals = m;
+        self.time_ds = Some(tds);
+        self.sig_ds = Some(sds);
+        self.buf_time.reserve(chunk);
+        self.buf_rows.reserve(chunk * m);
+        Ok(())
+    }
+
+    fn push(&mut self, time: f64, values: &[f64]) -> Result<()> {
+        if values.len() != self.n_signals || self.time_ds.is_none() {
+            let tmp = self.tmp();
+            if self.time_ds.is_none() {
+                return Err(StoreError::h5(
+                    &tmp,
+                    "/signals",
+                    "push before begin (or after finish)",
+                ));
+            }
+            return Err(StoreError::h5(
+                &tmp,
+                "/signals",
+                format!(
+                    "point {}: {} values given for {} signals",
+                    self.points(),
+                    values.len(),
+                    self.n_signals
+                ),
+            ));
+        }
+        self.buf_time.push(time);
+        self.buf_rows.extend_from_slice(values);
+        if self.buf_time.len() >= self.flush_every {
+            self.flush_points()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let tmp = self.tmp();
+        if self.file.is_none() {
+            return Err(StoreError::h5(&self.target, "/", "finish called twice"));
+        }
+        if self.time_ds.is_none() {
+            // Nothing was begun: still produce a valid (empty) file.
+            self.begin("", "", &[])?;
+        }
+        self.flush_points()?;
+        let status = match &self.failed {
+            Some(r) => format!("failed: {r}"),
+            None => "complete".to_string(),
+        };
+        let file = self.file()?;
+        write_str_attr(file, &tmp, "status", &status)?;
+        file.new_attr::<u64>()
+            .shape(())
+            .create("points")
+            .and_then(|a| a.write_scalar(&(self.written as u64)))
+            .map_err(|e| StoreError::h5(&tmp, "/@points", e))?;
+        self.time_ds = None;
+        self.sig_ds = None;
+        let file = self.file.take().expect("checked above");
+        file.flush()
+            .map_err(|e| StoreError::h5(&tmp, "/", format!("flush failed: {e}")))?;
+        file.close()
+            .map_err(|e| StoreError::h5(&tmp, "/", format!("close failed: {e}")))?;
+        self.guard
+            .take()
+            .expect("guard present until finish")
+            .commit()
+    }
+}
+
+/// A reader of freqprop HDF5 waveform files.
+pub struct H5Reader {
+    path: PathBuf,
+    file: File,
+}
+
+impl std::fmt::Debug for H5Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H5Reader")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl H5Reader {
+    /// Open a file for reading.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Err(e) = std::fs::metadata(&path) {
+            return Err(StoreError::io(&path, e));
+        }
+        let file = File::open(&path)
+            .map_err(|e| StoreError::h5(&path, "/", format!("not a readable HDF5 file: {e}")))?;
+        Ok(H5Reader { path, file })
+    }
+
+    fn dataset(&self, name: &str) -> Result<Dataset> {
+        self.file
+            .dataset(name)
+            .map_err(|_| StoreError::h5(&self.path, format!("/{name}"), "missing dataset"))
+    }
+
+    /// Root string attribute (`title`, `plotname`, `status`, `format`, ...).
+    pub fn attr(&self, name: &str) -> Result<String> {
+        read_str_attr(&self.file, &self.path, name)
+    }
+
+    /// Run status: `complete`, `failed: <reason>` (or `running` for an unfinished file).
+    pub fn status(&self) -> Result<String> {
+        self.attr("status")
+    }
+
+    /// A text dataset such as `netlist`, `options` or `summary`, if present.
+    pub fn text(&self, name: &str) -> Result<Option<String>> {
+        if !self.file.link_exists(name) {
+            return Ok(None);
+        }
+        let d = self.dataset(name)?;
+        if let Ok(s) = d.read_scalar::<VarLenUnicode>() {
+            return Ok(Some(s.as_str().to_string()));
+        }
+        d.read_scalar::<VarLenAscii>()
+            .map(|s| Some(s.as_str().to_string()))
+            .map_err(|e| {
+                StoreError::h5(
+                    &self.path,
+                    format!("/{name}"),
+                    format!("expected a scalar string: {e}"),
+                )
+            })
+    }
+
+    /// The signals stored in `/signals`, in column order.
+    pub fn signals(&self) -> Result<Vec<Signal>> {
+        let sds = self.dataset("signals")?;
+        let names = read_str_list_attr(&sds, &self.path, "names")?;
+        let quantities = read_str_list_attr(&sds, &self.path, "quantities").unwrap_or_default();
+        let ncols = sds.shape().get(1).copied().unwrap_or(0);
+        if sds.ndim() != 2 || names.len() != ncols {
+            return Err(StoreError::h5(
+                &self.path,
+                "/signals",
+                format!(
+                    "expected a 2-D dataset with one column per name ({} names), found shape {:?}",
+                    names.len(),
+                    sds.shape()
+                ),
+            ));
+        }
+        Ok(names
+            .into_iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let quantity = quantities
+                    .get(k)
+                    .and_then(|q| Quantity::from_spice_type(q))
+                    .unwrap_or(Quantity::Voltage);
+                Signal { name, quantity }
+            })
+            .collect())
+    }
+
+    /// The time axis.
+    pub fn time(&self) -> Result<Vec<f64>> {
+        self.dataset("time")?
+            .read_raw::<f64>()
+            .map_err(|e| StoreError::h5(&self.path, "/time", e))
+    }
+
+    /// One signal by name (matched with [`circuit::canonical_name`]), read column-wise.
+    pub fn column(&self, name: &str) -> Result<Vec<f64>> {
+        let signals = self.signals()?;
+        let want = circuit::canonical_name(name);
+        let k = signals
+            .iter()
+            .position(|s| circuit::canonical_name(&s.name) == want)
+            .ok_or_else(|| {
+                let known: Vec<_> = signals.iter().map(|s| s.name.as_str()).collect();
+                StoreError::h5(
+                    &self.path,
+                    "/signals",
+                    format!("no signal `{name}` (signals: {})", known.join(", ")),
+                )
+            })?;
+        let sds = self.dataset("signals")?;
+        sds.read_slice_1d::<f64, _>((.., k))
+            .map(|a| a.to_vec())
+            .map_err(|e| {
+                StoreError::h5(
+                    &self.path,
+                    "/signals",
+                    format!("column {k} (`{name}`): {e}"),
+                )
+            })
+    }
+
+    /// Everything as [`Waveforms`].
+    pub fn waveforms(&self) -> Result<Waveforms> {
+        let signals = self.signals()?;
+        let time = self.time()?;
+        let sds = self.dataset("signals")?;
+        let m = signals.len();
+        let rows = sds.shape()[0];
+        if rows != time.len() {
+            return Err(StoreError::h5(
+                &self.path,
+                "/signals",
+                format!("{rows} rows but /time holds {} points", time.len()),
+            ));
+        }
+        let flat = sds
+            .read_raw::<f64>()
+            .map_err(|e| StoreError::h5(&self.path, "/signals", e))?;
+        let mut data = vec![Vec::with_capacity(rows); m];
+        for row in flat
+            .chunks_exact(m.max(1))
+            .take(if m == 0 { 0 } else { rows })
+        {
+            for (col, v) in data.iter_mut().zip(row) {
+                col.push(*v);
+            }
+        }
+        Ok(Waveforms {
+            title: self.attr("title").unwrap_or_default(),
+            plotname: self.attr("plotname").unwrap_or_default(),
+            signals,
+            time,
+            data,
+        })
+    }
+}
+
+/// Read a freqprop HDF5 file into [`Waveforms`].
+pub fn read_waveforms(path: impl AsRef<Path>) -> Result<Waveforms> {
+    H5Reader::open(path)?.waveforms()
+}
+
+/// Write in-memory waveforms to an HDF5 file (atomically), with the same layout.
+pub fn write_waveforms(path: impl AsRef<Path>, w: &Waveforms) -> Result<()> {
+    let mut wr = H5WaveWriter::create(path.as_ref())?
+        .with_flush_every(w.len().clamp(1, DEFAULT_FLUSH_EVERY));
+    wr.begin(&w.title, &w.plotname, &w.signals)?;
+    let mut row = vec![0.0; w.signals.len()];
+    for (i, &t) in w.time.iter().enumerate() {
+        for (r, col) in row.iter_mut().zip(&w.data) {
+            *r = col[i];
+        }
+        wr.push(t, &row)?;
+    }
+    wr.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(n: usize) -> Waveforms {
+        let mut w = Waveforms::new(
+            "RC test",
+            "Transient Analysis",
+            vec![
+                Signal::voltage("in"),
+                Signal::voltage("out"),
+                Signal::current("v1"),
+            ],
+        );
+        for i in 0..n {
+            let t = i as f64 * 1e-6;
+            w.time.push(t);
+            w.data[0].push((t * 1e4).sin());
+            w.data[1].push((t * 1e4).cos() * 0.5);
+            w.data[2].push(-(i as f64) * 1e-3);
+        }
+        w
+    }
+
+    #[test]
+    fn roundtrip_with_partial_flushes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.h5");
+        let w = sample(1000);
+        let mut wr = H5WaveWriter::create(&p).unwrap().with_flush_every(64);
+        wr.set_netlist("* rc\nR1 a b 1k\n.end\n").unwrap();
+        wr.set_options("reltol = 1e-3").unwrap();
+        wr.begin(&w.title, &w.plotname, &w.signals).unwrap();
+        for i in 0..w.len() {
+            wr.push(w.time[i], &[w.data[0][i], w.data[1][i], w.data[2][i]])
+                .unwrap();
+        }
+        wr.set_summary_json("{\"steps\": 1000}").unwrap();
+        assert!(!p.exists(), "target must appear only on finish");
+        wr.finish().unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        let r = H5Reader::open(&p).unwrap();
+        assert_eq!(r.status().unwrap(), "complete");
+        assert_eq!(r.attr("format").unwrap(), FORMAT_NAME);
+        assert_eq!(
+            r.text("netlist").unwrap().unwrap(),
+            "* rc\nR1 a b 1k\n.end\n"
+        );
+        assert_eq!(r.text("summary").unwrap().unwrap(), "{\"steps\": 1000}");
+        assert_eq!(r.text("nothing").unwrap(), None);
+        assert_eq!(r.column("i(v1)").unwrap(), w.data[2]);
+        assert_eq!(r.column("OUT").unwrap(), w.data[1]);
+        let back = r.waveforms().unwrap();
+        assert_eq!(back, w);
+        let ds = r.file.dataset("signals").unwrap();
+        assert_eq!(ds.chunk(), Some(vec![64, 1]));
+    }
+
+    #[test]
+    fn failed_run_and_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.h5");
+        let mut wr = H5WaveWriter::create(&p).unwrap();
+        wr.begin("t", "Transient Analysis", &[Signal::voltage("a")])
+            .unwrap();
+        wr.push(0.0, &[1.0]).unwrap();
+        assert!(wr
+            .push(1.0, &[1.0, 2.0])
+            .unwrap_err()
+            .to_string()
+            .contains("2 values given for 1 signals"));
+        wr.set_failed("timestep too small at t = 1e-9");
+        wr.finish().unwrap();
+        let r = H5Reader::open(&p).unwrap();
+        assert_eq!(
+            r.status().unwrap(),
+            "failed: timestep too small at t = 1e-9"
+        );
+        assert_eq!(r.waveforms().unwrap().data, vec![vec![1.0]]);
+
+        let p2 = dir.path().join("e.h5");
+        write_waveforms(&p2, &Waveforms::new("", "", vec![])).unwrap();
+        let w = read_waveforms(&p2).unwrap();
+        assert!(w.is_empty() && w.signals.is_empty());
+    }
+
+    #[test]
+    fn dropped_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.h5");
+        {
+            let mut wr = H5WaveWriter::create(&p).unwrap();
+            wr.begin("t", "x", &[Signal::voltage("a")]).unwrap();
+            wr.push(0.0, &[1.0]).unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn errors_name_file_and_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.h5");
+        let e = read_waveforms(&missing).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: ", missing.display())), "{e}");
+        let txt = dir.path().join("text.h5");
+        std::fs::write(&txt, "not hdf5").unwrap();
+        let e = read_waveforms(&txt).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: /: not a readable HDF5 file", txt.display())),
+            "{e}"
+        );
+        let other = dir.path().join("other.h5");
+        File::create(&other)
+            .unwrap()
+            .new_dataset::<f64>()
+            .shape(3)
+            .create("x")
+            .unwrap();
+        let e = read_waveforms(&other).unwrap_err().to_string();
+        assert_eq!(e, format!("{}: /signals: missing dataset", other.display()));
+        let p = dir.path().join("w.h5");
+        write_waveforms(&p, &sample(3)).unwrap();
+        let e = H5Reader::open(&p)
+            .unwrap()
+            .column("nope")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: /signals: no signal `nope` (signals: v(in), v(out), i(v1))",
+                p.display()
+            )
+        );
+    }
+}

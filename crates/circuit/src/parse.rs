@@ -585,6 +585,7 @@ fn split_args(stmt: &Stmt, name: &str) -> Result<Args, ParseError> {
 struct Flattener {
     c: Circuit,
     names: HashMap<String, Rc<Line>>,
+    node_ids: HashMap<String, NodeId>,
     globals: HashSet<String>,
     ics: Vec<(String, f64, Tok)>,
     /// Subcircuit definitions being expanded (by address), for recursion detection.
@@ -599,6 +600,7 @@ impl Flattener {
                 ..Circuit::default()
             },
             names: HashMap::new(),
+            node_ids: HashMap::new(),
             globals: deck.globals.clone(),
             ics: Vec::new(),
             active: Vec::new(),
@@ -622,7 +624,8 @@ impl Flattener {
             f.control(stmt, &chain)?;
         }
         for (name, v, tok) in std::mem::take(&mut f.ics) {
-            match f.c.node(&name) {
+            let id = if name == "0" || name == "gnd" { Some(GROUND) } else { f.node_ids.get(&name).copied() };
+            match id {
                 Some(GROUND) => return Err(tok.err("cannot set an initial condition on ground")),
                 Some(id) => f.c.initial_conditions.push((id, v)),
                 None => {
@@ -652,7 +655,22 @@ impl Flattener {
 
     fn node(&mut self, frame: &Frame, t: &Tok) -> NodeId {
         let name = self.node_name(frame, t);
-        self.c.node_or_insert(&name)
+        self.node_id(name)
+    }
+
+    /// Index of a (lower-case, flattened) node name, adding it when new. Hash-based, so
+    /// large netlists stay linear.
+    fn node_id(&mut self, name: String) -> NodeId {
+        if name == "0" || name == "gnd" {
+            return GROUND;
+        }
+        if let Some(&id) = self.node_ids.get(&name) {
+            return id;
+        }
+        self.c.nodes.push(name.clone());
+        let id = self.c.nodes.len() - 1;
+        self.node_ids.insert(name, id);
+        id
     }
 
     fn expand<'a>(&mut self, chain: &Chain<'a>) -> Result<(), ParseError> {

@@ -665,3 +665,21 @@ fn include_relative_to_including_file() {
     assert!(e.message.contains("include cycle"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn large_netlist_parses_quickly() {
+    let mut text = String::from("ladder\nV1 n0 0 1\n");
+    for k in 0..100_000 {
+        text.push_str(&format!("R{k} n{k} n{} 1k\nC{k} n{} 0 1p\n", k + 1, k + 1));
+    }
+    let t = std::time::Instant::now();
+    let c = parse(&text);
+    let dt = t.elapsed();
+    assert_eq!(c.elements.len(), 200_001);
+    assert_eq!(c.nodes.len(), 100_002);
+    assert_eq!(c.node("n100000"), Some(100_001));
+    let w = write_netlist(&c);
+    assert_eq!(parse(&w), c);
+    eprintln!("parsed 200k elements in {dt:?}");
+    assert!(dt.as_secs_f64() < 20.0, "parsing 200k elements took {dt:?} (quadratic?)");
+}

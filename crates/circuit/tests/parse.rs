@@ -681,5 +681,47 @@ fn large_netlist_parses_quickly() {
     let w = write_netlist(&c);
     assert_eq!(parse(&w), c);
     eprintln!("parsed 200k elements in {dt:?}");
-    assert!(dt.as_secs_f64() < 20.0, "parsing 200k elements took {dt:?} (quadratic?)");
+    assert!(
+        dt.as_secs_f64() < 20.0,
+        "parsing 200k elements took {dt:?} (quadratic?)"
+    );
+}
+
+/// The example in docs/netlist.md parses to what the page says.
+#[test]
+fn docs_example_parses() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/netlist.md"
+    ))
+    .unwrap();
+    let start = doc.find("```spice\n").unwrap() + 9;
+    let end = start + doc[start..].find("```").unwrap();
+    let c = parse(&doc[start..end]);
+    let cval = 1.0 / (2.0 * std::f64::consts::PI * 1e3 * 1e3);
+    assert!(
+        matches!(kind(&c, "c1"), ElementKind::Capacitor { capacitance, ic: Some(0.0), .. } if *capacitance == cval)
+    );
+    assert_eq!(
+        *kind(&c, "r.x1.r1"),
+        ElementKind::Resistor {
+            a: node(&c, "out"),
+            b: node(&c, "x1.mid"),
+            resistance: 20.0
+        }
+    );
+    assert!(
+        matches!(kind(&c, "d.x1.d1"), ElementKind::Diode { model, .. } if model == "x1:dclamp")
+    );
+    assert_eq!(
+        c.tran(),
+        Some(&Tran {
+            tstep: 1e-5,
+            tstop: 5e-3,
+            tstart: 0.0,
+            tmax: Some(5e-6),
+            uic: true
+        })
+    );
+    assert!(check_topology(&c).is_ok());
 }

@@ -1,11 +1,295 @@
-//! `freqprop simulate` (stub).
+//! `freqprop simulate`: run a netlist's analysis and write its waveforms.
+
 use crate::CliError;
+use circuit::{Analysis, Circuit, Signal, WaveSink, Waveforms};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use store::h5::H5WaveWriter;
+use store::raw::{write_waveforms_raw, RawFormat, RawWaveWriter};
+use transient::{OutputGrid, SimError, Simulator, TranOptions, TranSummary};
 
 /// Arguments of `freqprop simulate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// SPICE netlist with a `.tran` or `.op` card.
+    pub netlist: PathBuf,
+    /// HDF5 output file (default: the netlist's name with `.h5`, in the current directory).
+    #[arg(short, long, value_name = "OUT.h5")]
+    pub output: Option<PathBuf>,
+    /// Also write a binary SPICE rawfile (as ngspice writes with `-r`).
+    #[arg(long, value_name = "OUT.raw")]
+    pub raw: Option<PathBuf>,
+    /// Write the rawfile as ASCII instead of binary.
+    #[arg(long, requires = "raw")]
+    pub ascii: bool,
+    /// Write points on the uniform TSTEP grid (linear interpolation, like `.options interp`)
+    /// instead of at every accepted step.
+    #[arg(long, conflicts_with = "exact_grid")]
+    pub grid: bool,
+    /// Make the integrator land exactly on every TSTEP grid point and write only those.
+    #[arg(long)]
+    pub exact_grid: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Print where the time went (device evaluation, factorization, solve).
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// The rawfile being written: streamed when binary, gathered and written at the end when ASCII.
+enum RawOut {
+    Binary(RawWaveWriter),
+    Ascii(PathBuf, Waveforms),
+}
+
+impl WaveSink for RawOut {
+    type Error = String;
+    fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), String> {
+        match self {
+            RawOut::Binary(w) => w.begin(title, plotname, signals).map_err(|e| e.to_string()),
+            RawOut::Ascii(_, w) => Ok(w.begin(title, plotname, signals).unwrap_or(())),
+        }
+    }
+    fn push(&mut self, time: f64, values: &[f64]) -> Result<(), String> {
+        match self {
+            RawOut::Binary(w) => w.push(time, values).map_err(|e| e.to_string()),
+            RawOut::Ascii(_, w) => Ok(w.push(time, values).unwrap_or(())),
+        }
+    }
+    fn finish(&mut self) -> Result<(), String> {
+        match self {
+            RawOut::Binary(w) => w.finish().map_err(|e| e.to_string()),
+            RawOut::Ascii(path, w) => write_waveforms_raw(path, w, RawFormat::Ascii).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl RawOut {
+    fn new(path: &Path, ascii: bool) -> RawOut {
+        if ascii {
+            RawOut::Ascii(path.to_path_buf(), Waveforms::default())
+        } else {
+            RawOut::Binary(RawWaveWriter::create(path))
+        }
+    }
+}
+
+/// Writes points to the HDF5 file and the rawfile at once, and moves a progress bar.
+struct Outputs {
+    h5: H5WaveWriter,
+    raw: Option<RawOut>,
+    bar: Option<ProgressBar>,
+    tstop: f64,
+}
+
+impl WaveSink for Outputs {
+    type Error = String;
+    fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), String> {
+        self.h5.begin(title, plotname, signals).map_err(|e| e.to_string())?;
+        if let Some(r) = &mut self.raw {
+            r.begin(title, plotname, signals)?;
+        }
+        Ok(())
+    }
+    fn push(&mut self, time: f64, values: &[f64]) -> Result<(), String> {
+        self.h5.push(time, values).map_err(|e| e.to_string())?;
+        if let Some(r) = &mut self.raw {
+            r.push(time, values)?;
+        }
+        if let Some(b) = &self.bar {
+            b.set_position((1000.0 * time / self.tstop) as u64);
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), String> {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+        self.h5.finish().map_err(|e| e.to_string())?;
+        if let Some(r) = &mut self.raw {
+            r.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// The options as `name=value` lines, for the record in the HDF5 file.
+fn options_text(c: &Circuit) -> String {
+    let o = &c.options;
+    let mut s = format!(
+        "reltol={:e}\nabstol={:e}\nvntol={:e}\nchgtol={:e}\ngmin={:e}\ntrtol={}\nmethod={:?}\nmaxord={}\nitl1={}\nitl4={}\ninterp={}\n",
+        o.reltol, o.abstol, o.vntol, o.chgtol, o.gmin, o.trtol, o.method, o.maxord, o.itl1, o.itl4, o.interp
+    );
+    for (k, v) in &o.other {
+        s.push_str(&format!("{k}={v}\n"));
+    }
+    s
+}
+
+fn default_output(netlist: &Path) -> PathBuf {
+    let stem = netlist.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    PathBuf::from(format!("{stem}.h5"))
+}
+
+fn summary_json(s: &TranSummary, sim: &Simulator, netlist: &Path, out: &Path, raw: Option<&PathBuf>, status: &str) -> serde_json::Value {
+    let st = sim.stats();
+    json!({
+        "netlist": netlist.display().to_string(),
+        "output": out.display().to_string(),
+        "raw": raw.map(|p| p.display().to_string()),
+        "status": status,
+        "analysis": "tran",
+        "unknowns": sim.unknowns(),
+        "accepted": s.accepted,
+        "rejected": s.rejected,
+        "newton_failures": s.newton_failures,
+        "newton_iterations": s.newton_iterations,
+        "factorizations": st.factorizations,
+        "points": s.points_written,
+        "op_method": s.op_method,
+        "seconds": s.seconds,
+        "load_seconds": st.load_seconds,
+        "factor_seconds": st.factor_seconds,
+        "solve_seconds": st.solve_seconds,
+    })
+}
 
 /// Run `freqprop simulate`.
-pub fn run(_args: Args) -> Result<i32, CliError> {
-    Err(CliError::Run("not implemented yet".into()))
+pub fn run(args: Args) -> Result<i32, CliError> {
+    let c = circuit::parse_file(&args.netlist).map_err(|e| CliError::Input(e.to_string()))?;
+    let text = std::fs::read_to_string(&args.netlist).unwrap_or_default();
+    let mut sim = Simulator::new(&c).map_err(|e| match e {
+        SimError::Topology(_) | SimError::Input(_) => CliError::Input(format!("{}: {e}", args.netlist.display())),
+        other => CliError::Run(other.to_string()),
+    })?;
+    let out = args.output.clone().unwrap_or_else(|| default_output(&args.netlist));
+    let tran = c.analyses.iter().find_map(|a| if let Analysis::Tran(t) = a { Some(t.clone()) } else { None });
+    let Some(tran) = tran else {
+        if c.analyses.iter().any(|a| matches!(a, Analysis::Op)) {
+            return run_op(&args, &c, &mut sim, &out, &text);
+        }
+        return Err(CliError::Input(format!("{}: no analysis: add a .tran or .op card", args.netlist.display())));
+    };
+
+    let mut h5 = H5WaveWriter::create(&out).map_err(|e| CliError::Input(e.to_string()))?;
+    h5.set_netlist(&text).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_options(&options_text(&c)).map_err(|e| CliError::Run(e.to_string()))?;
+    let raw = args.raw.as_ref().map(|p| RawOut::new(p, args.ascii));
+    let bar = if args.json {
+        None
+    } else {
+        let b = ProgressBar::new(1000);
+        b.set_style(ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed})").unwrap().progress_chars("=> "));
+        Some(b)
+    };
+    let mut sink = Outputs { h5, raw, bar, tstop: tran.tstop };
+    let output = if args.exact_grid {
+        OutputGrid::Exact { t0: tran.tstart, dt: tran.tstep }
+    } else if args.grid || c.options.interp {
+        OutputGrid::Interpolated
+    } else {
+        OutputGrid::Accepted
+    };
+    let opts = TranOptions { output, ..Default::default() };
+    let result = sim.transient(&tran, &opts, &c.title, &mut sink);
+    let (summary, failure) = match result {
+        Ok(s) => (s, None),
+        Err(SimError::Timestep { ref summary, .. }) => {
+            let s = (**summary).clone();
+            (s, Some(result.unwrap_err()))
+        }
+        Err(e @ (SimError::Input(_) | SimError::Topology(_))) => {
+            return Err(CliError::Input(format!("{}: {e}", args.netlist.display())));
+        }
+        Err(e) => (TranSummary::default(), Some(e)),
+    };
+    let status = match &failure {
+        None => "complete".to_string(),
+        Some(e) => format!("failed: {e}"),
+    };
+    let js = summary_json(&summary, &sim, &args.netlist, &out, args.raw.as_ref(), &status);
+    sink.h5.set_summary_json(&js.to_string()).map_err(|e| CliError::Run(e.to_string()))?;
+    if let Some(e) = &failure {
+        sink.h5.set_failed(&e.to_string());
+    }
+    sink.finish().map_err(CliError::Run)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&js).unwrap());
+    } else {
+        print_summary(&summary, &sim, &out, args.raw.as_ref(), args.stats);
+    }
+    match failure {
+        None => Ok(0),
+        Some(e) => Err(CliError::Run(format!(
+            "{}: {e}\nthe points computed before the failure were saved in {} (status: failed)",
+            args.netlist.display(),
+            out.display()
+        ))),
+    }
+}
+
+fn print_summary(s: &TranSummary, sim: &Simulator, out: &Path, raw: Option<&PathBuf>, stats: bool) {
+    let st = sim.stats();
+    println!(
+        "transient: {} accepted, {} rejected steps, {} Newton iterations, {} factorizations, {} points, {:.3} s",
+        s.accepted, s.rejected, s.newton_iterations, st.factorizations, s.points_written, s.seconds
+    );
+    println!("initial point: {}", s.op_method);
+    println!("wrote {}", out.display());
+    if let Some(r) = raw {
+        println!("wrote {}", r.display());
+    }
+    if stats {
+        let total = st.load_seconds + st.factor_seconds + st.solve_seconds;
+        let pct = |x: f64| if total > 0.0 { 100.0 * x / total } else { 0.0 };
+        println!("unknowns: {}", sim.unknowns());
+        println!("device evaluation and assembly: {:.4} s ({:.1}%)", st.load_seconds, pct(st.load_seconds));
+        println!("numeric factorization:          {:.4} s ({:.1}%)", st.factor_seconds, pct(st.factor_seconds));
+        println!("triangular solves:              {:.4} s ({:.1}%)", st.solve_seconds, pct(st.solve_seconds));
+        println!(
+            "Newton iterations per accepted step: {:.2}",
+            if s.accepted > 0 { s.newton_iterations as f64 / s.accepted as f64 } else { 0.0 }
+        );
+    }
+}
+
+fn run_op(args: &Args, c: &Circuit, sim: &mut Simulator, out: &Path, text: &str) -> Result<i32, CliError> {
+    let op = sim.operating_point().map_err(|e| CliError::Run(format!("{}: {e}", args.netlist.display())))?;
+    let signals = sim.output_signals();
+    let mut h5 = H5WaveWriter::create(out).map_err(|e| CliError::Input(e.to_string()))?;
+    h5.set_netlist(text).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_options(&options_text(c)).map_err(|e| CliError::Run(e.to_string()))?;
+    let sig: Vec<Signal> = signals.iter().map(|(s, _)| s.clone()).collect();
+    let vals: Vec<f64> = signals.iter().map(|(_, i)| op.x[*i]).collect();
+    h5.begin(&c.title, "Operating Point", &sig).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.push(0.0, &vals).map_err(|e| CliError::Run(e.to_string()))?;
+    let js = json!({
+        "netlist": args.netlist.display().to_string(),
+        "output": out.display().to_string(),
+        "status": "complete",
+        "analysis": "op",
+        "method": op.method,
+        "iterations": op.iterations,
+        "values": sig.iter().zip(&vals).map(|(s, v)| (s.name.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+    });
+    h5.set_summary_json(&js.to_string()).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.finish().map_err(|e| CliError::Run(e.to_string()))?;
+    if let Some(r) = &args.raw {
+        let mut w = RawOut::new(r, args.ascii);
+        w.begin(&c.title, "Operating Point", &sig).map_err(CliError::Run)?;
+        w.push(0.0, &vals).map_err(CliError::Run)?;
+        w.finish().map_err(CliError::Run)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&js).unwrap());
+    } else {
+        println!("operating point ({}, {} iterations)", op.method, op.iterations);
+        for (s, v) in sig.iter().zip(&vals) {
+            println!("  {:<24} {:>16.9e} {}", s.name, v, s.quantity.unit());
+        }
+        println!("wrote {}", out.display());
+    }
+    Ok(0)
 }

@@ -17,6 +17,7 @@
 //! let mut sim = transient::Simulator::new(&c).unwrap();
 //! let mut w = Waveforms::default();
 //! let summary = sim.transient(c.tran().unwrap(), &Default::default(), &c.title, &mut w).unwrap();
+//! circuit::WaveSink::finish(&mut w).unwrap();
 //! let v = w.signal("out").unwrap();
 //! let t_end = *w.time.last().unwrap();
 //! let exact = 1.0 - (-t_end / 1e-3f64).exp();

@@ -268,6 +268,8 @@ impl Simulator {
                 return Err(self.failure(x, "the circuit matrix is singular".into()));
             }
             self.solver.solve(&mut self.b);
+            // index 0 held the ground row's discarded right-hand side: ground is 0 V
+            self.b[0] = 0.0;
             self.stats.solve_seconds += t1.elapsed().as_secs_f64();
             // b now holds the new solution
             let mut converged = iter > 0 && !limited;

@@ -61,8 +61,10 @@ pub struct TranSummary {
 }
 
 impl Simulator {
-    /// Run a transient analysis, streaming points to `sink`. On failure the points computed so
-    /// far have been written and the sink finished; the error says when and where it failed.
+    /// Run a transient analysis, streaming points to `sink` (`begin`, then `push` per point).
+    /// The caller owns the sink and calls `finish` itself, so that it can first record a
+    /// summary or, on failure, mark the run failed: the points computed before a failure have
+    /// been pushed, and the error says when and where it failed.
     pub fn transient<S: WaveSink>(&mut self, tran: &Tran, opts: &TranOptions, title: &str, sink: &mut S) -> Result<TranSummary, SimError>
     where
         S::Error: std::fmt::Display,
@@ -192,7 +194,6 @@ impl Simulator {
                     h = htry / 8.0;
                     order = 1;
                     if h < hmin {
-                        let _ = sink.finish();
                         summary.newton_iterations = self.stats.newton_iterations - it0;
                         return Err(SimError::Timestep {
                             time: t,
@@ -254,7 +255,6 @@ impl Simulator {
                 }
             }
         }
-        sink.finish().map_err(|e| SimError::Output(e.to_string()))?;
         summary.newton_iterations = self.stats.newton_iterations - it0;
         summary.seconds = start.elapsed().as_secs_f64();
         self.stats.accepted += summary.accepted;

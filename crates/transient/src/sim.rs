@@ -62,10 +62,28 @@ pub struct Simulator {
     /// Initial-condition clamps for the transient operating point: (unknown, value).
     pub(crate) clamps: Vec<(usize, f64)>,
     static_dirty: bool,
-    /// Circuit element index of each resistor (for learning).
-    resistor_of_element: Vec<Option<usize>>,
+    /// Position of each circuit element inside its device group (for changing values).
+    group_index: Vec<Option<usize>>,
+    /// Kind of each circuit element.
+    kinds: Vec<u8>,
+    /// Name of each circuit element.
+    element_names: Vec<String>,
     /// Node names for outputs.
     node_names: Vec<String>,
+}
+
+const KIND_R: u8 = 0;
+const KIND_V: u8 = 1;
+const KIND_I: u8 = 2;
+const KIND_OTHER: u8 = 3;
+
+fn kind_tag(k: &ElementKind) -> u8 {
+    match k {
+        ElementKind::Resistor { .. } => KIND_R,
+        ElementKind::VoltageSource { .. } => KIND_V,
+        ElementKind::CurrentSource { .. } => KIND_I,
+        _ => KIND_OTHER,
+    }
 }
 
 impl std::fmt::Debug for Simulator {
@@ -81,11 +99,11 @@ impl Simulator {
         let opts = c.options.clone();
         let mut dv = Devices::default();
         let Devices { res, cap, ind, dio, vs, is, g } = &mut dv;
-        let mut resistor_of_element = vec![None; c.elements.len()];
+        let mut group_index = vec![None; c.elements.len()];
         for (idx, e) in c.elements.iter().enumerate() {
             match &e.kind {
                 ElementKind::Resistor { a, b, resistance } => {
-                    resistor_of_element[idx] = Some(res.len());
+                    group_index[idx] = Some(res.len());
                     res.push(idx, *a, *b, *resistance)
                 }
                 ElementKind::Capacitor { a, b, capacitance, ic } => cap.push(*a, *b, *capacitance, *ic),
@@ -96,8 +114,14 @@ impl Simulator {
                     })?;
                     dio.push(&e.name, *anode, *cathode, DiodeParams::new(m, *area, opts.reltol))
                 }
-                ElementKind::VoltageSource { pos, neg, source } => vs.push(&e.name, *pos, *neg, source.clone()),
-                ElementKind::CurrentSource { pos, neg, source } => is.push(*pos, *neg, source.clone()),
+                ElementKind::VoltageSource { pos, neg, source } => {
+                    group_index[idx] = Some(vs.len());
+                    vs.push(&e.name, *pos, *neg, source.clone())
+                }
+                ElementKind::CurrentSource { pos, neg, source } => {
+                    group_index[idx] = Some(is.len());
+                    is.push(*pos, *neg, source.clone())
+                }
                 ElementKind::Vccs { pos, neg, cpos, cneg, gm } => g.push(*pos, *neg, *cpos, *cneg, *gm),
             }
         }
@@ -143,7 +167,9 @@ impl Simulator {
             gshunt: 0.0,
             clamps,
             static_dirty: true,
-            resistor_of_element,
+            group_index,
+            kinds: c.elements.iter().map(|e| kind_tag(&e.kind)).collect(),
+            element_names: c.elements.iter().map(|e| e.name.clone()).collect(),
             node_names: c.nodes.clone(),
             pattern,
         })
@@ -162,12 +188,30 @@ impl Simulator {
     /// Change the resistance of circuit element `element` (a resistor) without redoing the
     /// symbolic analysis.
     pub fn set_resistance(&mut self, element: usize, resistance: f64) -> Result<(), SimError> {
-        let k = self.resistor_of_element.get(element).copied().flatten().ok_or_else(|| {
-            SimError::Input(format!("element #{element} is not a resistor"))
-        })?;
+        if self.kinds.get(element) != Some(&KIND_R) {
+            return Err(SimError::Input(format!("{} is not a resistor", self.element_label(element))));
+        }
+        if !(resistance > 0.0 && resistance.is_finite()) {
+            return Err(SimError::Input(format!("resistance of {} must be positive and finite, got {resistance}", self.element_label(element))));
+        }
+        let k = self.group_index[element].expect("resistor index");
         self.devices.res.g[k] = 1.0 / resistance;
         self.static_dirty = true;
         Ok(())
+    }
+
+    /// Change the value of an independent voltage or current source (circuit element index).
+    pub fn set_source(&mut self, element: usize, source: circuit::Source) -> Result<(), SimError> {
+        match (self.kinds.get(element), self.group_index.get(element).copied().flatten()) {
+            (Some(&KIND_V), Some(k)) => self.devices.vs.source[k] = source,
+            (Some(&KIND_I), Some(k)) => self.devices.is.source[k] = source,
+            _ => return Err(SimError::Input(format!("{} is not an independent source", self.element_label(element)))),
+        }
+        Ok(())
+    }
+
+    fn element_label(&self, element: usize) -> String {
+        self.element_names.get(element).cloned().unwrap_or_else(|| format!("element #{element}"))
     }
 
     /// The signals written by analyses: node voltages (internal nodes excluded), then branch

@@ -33,11 +33,15 @@ pub struct TranOptions {
     pub output: OutputGrid,
     /// Largest step (overrides the netlist's TMAX when set).
     pub max_step: Option<f64>,
+    /// Take every step at this size (breakpoints and grid points still cut it short), with
+    /// no truncation-error control and the method's full order from the first step: for
+    /// convergence studies and fixed-step protocols.
+    pub fixed_step: Option<f64>,
 }
 
 impl Default for TranOptions {
     fn default() -> Self {
-        TranOptions { output: OutputGrid::Accepted, max_step: None }
+        TranOptions { output: OutputGrid::Accepted, max_step: None, fixed_step: None }
     }
 }
 
@@ -78,7 +82,10 @@ impl Simulator {
         if tran.tstart < 0.0 || tran.tstart >= tstop {
             return Err(SimError::Input(format!(".tran TSTART={} must lie in [0, TSTOP={tstop})", tran.tstart)));
         }
-        let mut hmax = opts.max_step.unwrap_or_else(|| tran.max_step());
+        let mut hmax = opts.fixed_step.or(opts.max_step).unwrap_or_else(|| tran.max_step());
+        if !(hmax > 0.0) {
+            return Err(SimError::Input(format!("the largest step must be positive, got {hmax}")));
+        }
         if let OutputGrid::Exact { dt, .. } = opts.output {
             if !(dt > 0.0) {
                 return Err(SimError::Input("output grid spacing must be positive".into()));
@@ -139,13 +146,17 @@ impl Simulator {
             emit(tp, &xp, sink, &mut summary)?;
         }
 
+        let fixed = opts.fixed_step.is_some();
         let mut h = (tstop / 100.0).min(tstep) / 10.0;
         h = h.min(hmax);
         if let Some(&b0) = bps.first() {
             h = h.min(0.1 * b0).max(hmin);
         }
+        if fixed {
+            h = hmax;
+        }
         integ.h = [h; 4];
-        let mut order = 1usize;
+        let mut order = if fixed { maxord } else { 1 };
         let mut first = true;
         let mut accepted_since_bp = 0usize;
         let eps = 1e-12 * tstop;
@@ -209,8 +220,8 @@ impl Simulator {
                 Ok(_) => {}
             }
             // truncation error
-            let mut hnew = (2.0 * htry).min(self.truncate(&ctx));
-            if !first && hnew < 0.9 * htry && htry > hmin * 1.01 {
+            let mut hnew = if fixed { hmax } else { (2.0 * htry).min(self.truncate(&ctx)) };
+            if !fixed && !first && hnew < 0.9 * htry && htry > hmin * 1.01 {
                 summary.rejected += 1;
                 h = hnew.max(hmin);
                 if h <= hmin {
@@ -219,7 +230,7 @@ impl Simulator {
                 continue;
             }
             // accept
-            if order == 1 && maxord > 1 && accepted_since_bp >= 1 {
+            if !fixed && order == 1 && maxord > 1 && accepted_since_bp >= 1 {
                 let mut i2 = integ;
                 i2.order = 2;
                 let mut c2 = ctx.clone();
@@ -244,7 +255,9 @@ impl Simulator {
             xprev.copy_from_slice(&xnew);
             integ.h = [htry, htry, integ.h[1], integ.h[2]];
             h = hnew.min(hmax);
-            if hit_bp {
+            if fixed {
+                h = hmax;
+            } else if hit_bp {
                 order = 1;
                 accepted_since_bp = 0;
                 let after = bps.get(bi + 1).copied().unwrap_or(tstop);

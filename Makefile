@@ -1,0 +1,57 @@
+# freqprop: build, test, demo and benchmarks.
+# `make demo` and `make test` work on a fresh Debian machine: they first install the
+# system packages the project needs (scripts/setup-system.sh, quiet when all are present).
+
+CARGO ?= cargo
+FREQPROP = target/debug/freqprop
+ifneq ($(CARGO_TARGET_DIR),)
+FREQPROP = $(CARGO_TARGET_DIR)/debug/freqprop
+endif
+
+.PHONY: all setup build test demo bench bench-ngspice fmt lint clean-out
+
+all: build
+
+setup:
+	@bash scripts/setup-system.sh
+
+build: setup
+	$(CARGO) build
+
+# cargo-nextest runs the test binaries in parallel; it does not run doctests, so those run
+# first with cargo test, and nextest's summary is the closing line. Without nextest: cargo test.
+test: setup
+	$(CARGO) build
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		status=0; \
+		echo "+ $(CARGO) test --workspace --doc"; \
+		$(CARGO) test --workspace --doc || status=1; \
+		echo "+ $(CARGO) nextest run --workspace --no-fail-fast"; \
+		$(CARGO) nextest run --workspace --no-fail-fast || status=1; \
+		if [ $$status -ne 0 ]; then echo "make test: FAILED (see the doctest and test output above)"; fi; \
+		exit $$status; \
+	else \
+		echo "+ $(CARGO) test --workspace --no-fail-fast"; \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+demo: setup
+	$(CARGO) build --bin freqprop
+	@mkdir -p out
+	$(FREQPROP) simulate examples/rectifier.cir -o out/demo.h5 --raw out/demo.raw
+	@echo "demo: wrote out/demo.h5 and out/demo.raw"
+
+bench: setup
+	$(CARGO) bench
+
+bench-ngspice: setup
+	bash scripts/bench-ngspice.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+lint: setup
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean-out:
+	rm -rf out

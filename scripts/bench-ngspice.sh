@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Time ngspice and freqprop on every deck of the cross-validation corpus (tests/ngspice/*.cir)
+# and write docs/performance.md.
+#
+# For each deck: `ngspice -b -r` and `freqprop simulate` (release build), each timed as a
+# whole command (wall clock, start-up included); `freqprop compare ngspice.raw freqprop.raw
+# --json` (its JSON is kept in out/bench-ngspice/DECK.compare.json); and an independent
+# worst difference from scripts/rawdiff.py (worst |difference| over the node's swing, after
+# the first 1% of the run).
+#
+# Environment: FREQPROP (a freqprop binary to use instead of building one), OUT (work dir,
+# default out/bench-ngspice), DOC (default docs/performance.md).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+out=${OUT:-out/bench-ngspice}
+doc=${DOC:-docs/performance.md}
+mkdir -p "$out"
+
+command -v ngspice >/dev/null || { echo "bench-ngspice: ngspice is not installed (scripts/setup-system.sh)" >&2; exit 1; }
+if [ -z "${FREQPROP:-}" ]; then
+    cargo build --release --bin freqprop
+    FREQPROP="${CARGO_TARGET_DIR:-target}/release/freqprop"
+fi
+[ -x "$FREQPROP" ] || { echo "bench-ngspice: no freqprop binary at $FREQPROP" >&2; exit 1; }
+
+now() { date +%s.%N; }
+secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+
+# TSTOP of a deck's .tran line, in seconds
+tstop() {
+    python3 - "$1" <<'PY'
+import re, sys
+scale = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "m": 1e-3, "mil": 25.4e-6, "u": 1e-6,
+         "n": 1e-9, "p": 1e-12, "f": 1e-15}
+for line in open(sys.argv[1]):
+    w = line.split()
+    if w and w[0].lower() == ".tran":
+        m = re.match(r"([-+]?[0-9.]+(?:e[-+]?[0-9]+)?)(meg|mil|[tgkmunpf])?", w[2].lower())
+        print(float(m.group(1)) * scale.get(m.group(2) or "", 1.0))
+        break
+PY
+}
+
+rows=()
+failures=0
+for deck in tests/ngspice/*.cir; do
+    name=$(basename "$deck" .cir)
+    ng_raw="$out/$name.ngspice.raw"
+    fp_raw="$out/$name.freqprop.raw"
+    fp_h5="$out/$name.freqprop.h5"
+    rm -f "$ng_raw" "$fp_raw" "$fp_h5"
+    echo "== $name" >&2
+
+    t0=$(now)
+    if ngspice -b -r "$ng_raw" "$deck" >"$out/$name.ngspice.log" 2>&1; then ng_ok=1; else ng_ok=0; fi
+    t1=$(now)
+    ng_s=$(secs "$t0" "$t1")
+
+    t0=$(now)
+    if "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=1; else fp_ok=0; fi
+    t1=$(now)
+    fp_s=$(secs "$t0" "$t1")
+
+    nodes="?"; steps="?"; worst="n/a"; verdict="n/a"
+    if [ "$ng_ok" = 1 ]; then
+        nodes=$(python3 scripts/rawdiff.py "$ng_raw" "$ng_raw" | python3 -c "import json,sys; print(json.load(sys.stdin)['nodes'])")
+    fi
+    if [ "$ng_ok" = 1 ] && [ "$fp_ok" = 1 ]; then
+        from=$(python3 -c "import sys; print('%g' % (0.01 * float(sys.argv[1])))" "$(tstop "$deck")")
+        if "$FREQPROP" compare "$ng_raw" "$fp_raw" --json >"$out/$name.compare.json" 2>"$out/$name.compare.log"; then
+            verdict="pass"
+        else
+            verdict="fail"
+        fi
+        diff_json=$(python3 scripts/rawdiff.py "$ng_raw" "$fp_raw" --from "$from")
+        steps=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('%d / %d' % (d['ref_points'], d['cand_points']))" "$diff_json")
+        worst=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); w=d['worst_rel']; print('missing %d nodes' % len(d['missing']) if w is None else '%.2e (%s)' % (w, d['worst_node']))" "$diff_json")
+        ratio=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$ng_s" "$fp_s")
+    else
+        failures=$((failures + 1))
+        ratio="n/a"
+        [ "$ng_ok" = 1 ] || ng_s="failed"
+        [ "$fp_ok" = 1 ] || fp_s="failed: $(tail -n 1 "$out/$name.freqprop.log" | tr '|' '/' | cut -c1-60)"
+    fi
+    rows+=("| $name | $nodes | $steps | $ng_s | $fp_s | $ratio | $worst | $verdict |")
+done
+
+tmp="$doc.tmp"
+{
+    echo "# Performance against ngspice"
+    echo
+    echo "Written by \`make bench-ngspice\` (scripts/bench-ngspice.sh) on $(date -u +%Y-%m-%d), $(nproc) cores,"
+    echo "$(ngspice --version 2>/dev/null | grep -m1 -o 'ngspice-[0-9.]*' || echo ngspice), freqprop release build."
+    echo
+    echo "Each deck of the cross-validation corpus (tests/ngspice/, see validation.md) is run by"
+    echo "\`ngspice -b -r\` and by \`freqprop simulate\`; times are wall clock of the whole command,"
+    echo "start-up included, one run each. Steps are the points written (ngspice / freqprop). The"
+    echo "worst difference is the largest |freqprop − ngspice| of any node voltage over that node's"
+    echo "swing, after the first 1% of the run (scripts/rawdiff.py); \"compare\" is the verdict of"
+    echo "\`freqprop compare ngspice.raw freqprop.raw --json\` at its default tolerance."
+    echo
+    echo "| circuit | nodes | steps | ngspice s | freqprop s | ratio | worst difference | compare |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+    printf '%s\n' "${rows[@]}"
+} >"$tmp"
+mv "$tmp" "$doc"
+echo "bench-ngspice: wrote $doc ($failures deck(s) failed to run)" >&2

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 pub mod compare;
 pub mod error;
+pub mod plot;
 pub mod simulate;
 pub mod spectrum;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Compare(compare::Args),
     /// Read amplitude and phase of node voltages at given frequencies.
     Spectrum(spectrum::Args),
+    /// Draw waveforms of a stored run (HDF5, rawfile or CSV) to a PNG.
+    Plot(plot::Args),
 }
 
 /// Run the command line with the process arguments; returns the exit code.
@@ -63,5 +66,6 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Spectrum(args) => spectrum::run(args),
+        Command::Plot(args) => plot::run(args),
     }
 }

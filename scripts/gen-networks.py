@@ -67,17 +67,17 @@ def random_network(n_nodes=300, n_extra=150, seed=20241124):
             out.append(f"R{nr} {node(a)} {node(b)} {eng(log_uniform(rng, 500.0, 20e3))}")
     # node capacitance and a few leaks to ground
     for i in range(n_nodes):
-        out.append(f"C{i} {node(i)} 0 {eng(log_uniform(rng, 0.5e-9, 5e-9))}")
+        out.append(f"C{i} {node(i)} 0 {eng(log_uniform(rng, 2e-9, 10e-9))}")
     for i in range(0, n_nodes, 10):
         nr += 1
         out.append(f"R{nr} {node(i)} 0 {eng(log_uniform(rng, 1e3, 10e3))}")
     # three sine drives through source resistors
-    for k, (amp, freq) in enumerate(((6.0, 3e3), (4.0, 4.7e3), (3.0, 11e3)), start=1):
+    for k, (amp, freq) in enumerate(((8.0, 3e3), (6.0, 4.7e3), (4.0, 11e3)), start=1):
         target = pick(rng, n_nodes)
         out.append(f"V{k} s{k} 0 SIN(0 {amp} {eng(freq)})")
-        out.append(f"RS{k} s{k} {node(target)} 100")
-    out.append(".model dnet D(IS=1e-14 N=1.2 CJO=1p)")
-    out.append(".tran 1u 1m")
+        out.append(f"RS{k} s{k} {node(target)} 1k")
+    out.append(".model dnet D(IS=1e-14 N=1.2 RS=100 CJO=1p)")
+    out.append(".tran 0.2u 1m")
     out.append(".end")
     return "\n".join(out) + "\n"
 
@@ -117,7 +117,7 @@ def mesh(n=30, seed=30):
     out.append(f"I1 0 {node(a, a)} SIN(0 20m 5k)")
     out.append(f"I2 0 {node(b, b)} SIN(0 15m 7k 0 0 90)")
     out.append(".model dm D(IS=1e-14 N=1 CJO=2p)")
-    out.append(".tran 1u 1m")
+    out.append(".tran 0.5u 1m")
     out.append(".end")
     return "\n".join(out) + "\n"
 

@@ -95,8 +95,9 @@ def main():
     cand_names, cand = read_raw(args[1])
     cand_index = {canonical(n): k for k, n in enumerate(cand_names)}
     t_ref, t_cand = ref[0], cand[0]
-    t_end = t_cand[-1]
-    idx = [i for i, t in enumerate(t_ref) if start <= t <= t_end * (1 + 1e-12)]
+    # only where the candidate has data: no extrapolation
+    t_begin, t_end = t_cand[0], t_cand[-1]
+    idx = [i for i, t in enumerate(t_ref) if max(start, t_begin) <= t <= t_end * (1 + 1e-12)]
     worst = (0.0, None, None)
     nodes = 0
     missing = []

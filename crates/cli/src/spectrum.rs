@@ -4,7 +4,8 @@
 //! coherent window (whole periods of every requested frequency, ending at the last time
 //! point), resamples it uniformly and reads each coefficient exactly. Frequencies with no
 //! common period within tolerance (or `--window`) use the windowed readout over the whole
-//! record instead, with a notice on stderr.
+//! record instead, with a notice on stderr. `--plot` draws the analysed window over its
+//! magnitude spectrum (log scale) with the requested frequencies marked.
 
 use crate::CliError;
 use serde_json::{json, Value};
@@ -71,6 +72,7 @@ pub struct Args {
 
 struct NodeResult {
     node: String,
+    samples: Vec<f64>,
     coefs: Vec<Coefficient>,
     table: Option<spectrum::HarmonicTable>,
 }
@@ -96,13 +98,6 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                 "--freq {f}: must be a finite frequency ≥ 0 Hz"
             )));
         }
-    }
-    if args.plot.is_some() {
-        // TODO(lead/plot): draw the waveform and its log-magnitude spectrum with the requested
-        // frequencies marked, once the plot crate exposes a spectrum plot.
-        return Err(CliError::Input(
-            "--plot is not available yet: the plot crate has no spectrum plot".into(),
-        ));
     }
     let w = store::read_any(&args.file).map_err(|e| CliError::Input(e.to_string()))?;
     if w.time.len() < 2 {
@@ -202,9 +197,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         };
         results.push(NodeResult {
             node: node.clone(),
+            samples: x,
             coefs,
             table,
         });
+    }
+
+    if let Some(png) = &args.plot {
+        draw(png, &results, &args.freqs, t0, dt, window, harm_order)?;
     }
 
     if args.json {
@@ -300,4 +300,55 @@ fn coef_json(node: &str, c: &Coefficient) -> Value {
         "in_phase": c.in_phase,
         "quadrature": c.quadrature,
     })
+}
+
+/// Waveform (the analysed window) over its magnitude spectrum (log scale), the requested
+/// frequencies marked.
+fn draw(
+    png: &std::path::Path,
+    results: &[NodeResult],
+    freqs: &[f64],
+    t0: f64,
+    dt: f64,
+    window: Option<Window>,
+    harm_order: u32,
+) -> Result<(), CliError> {
+    let n = results.first().map(|r| r.samples.len()).unwrap_or(0);
+    let time: Vec<f64> = (0..n).map(|i| t0 + i as f64 * dt).collect();
+    let fmax_req = freqs.iter().copied().fold(0.0, f64::max);
+    let f_hi = if fmax_req > 0.0 {
+        (fmax_req * (harm_order.max(20) as f64 + 1.0)).min(0.5 / dt)
+    } else {
+        0.5 / dt
+    };
+    let mut spectra = Vec::new();
+    for r in results {
+        let (f, a) =
+            spectrum::magnitude_spectrum(&r.samples, dt, window.unwrap_or(Window::Rectangular))
+                .map_err(|e| CliError::Run(e.to_string()))?;
+        let keep = f.iter().take_while(|&&x| x <= f_hi).count().max(2);
+        spectra.push((f[..keep].to_vec(), a[..keep].to_vec()));
+    }
+    let wave: Vec<plot::Series> = results
+        .iter()
+        .map(|r| plot::Series::new(&r.node, &time, &r.samples))
+        .collect();
+    let spec: Vec<plot::Series> = results
+        .iter()
+        .zip(&spectra)
+        .map(|(r, (f, a))| plot::Series::new(&r.node, f, a))
+        .collect();
+    let mut axes = plot::Axes::new("frequency (Hz)", "amplitude").log_y();
+    for &f in freqs {
+        axes = axes.marker(f, &format!("{f} Hz"));
+    }
+    let panels = vec![
+        (
+            "waveform (analysed window)",
+            plot::Axes::new("time (s)", "value"),
+            wave,
+        ),
+        ("magnitude spectrum", axes, spec),
+    ];
+    plot::stacked(png, &panels).map_err(|e| CliError::Run(e.to_string()))
 }

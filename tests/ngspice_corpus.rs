@@ -21,7 +21,9 @@ const SKIP: f64 = 0.01;
 const SWING_FLOOR: f64 = 1e-6;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("ngspice")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("ngspice")
 }
 
 /// Every deck in the corpus directory (`*.cir`), sorted.
@@ -37,12 +39,18 @@ fn corpus_decks() -> Vec<String> {
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Whether ngspice can be run; under CI its absence is a failure, elsewhere a skip.
 fn ngspice_available() -> bool {
-    let ok = Command::new("ngspice").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("ngspice")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         if in_ci() {
             panic!("ngspice is not installed, and CI=true: install it (scripts/setup-system.sh)");
@@ -58,7 +66,13 @@ fn spice_number(token: &str) -> Option<f64> {
     let end = t
         .char_indices()
         .find(|&(i, c)| {
-            !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-' || (c == 'e' && t[i + 1..].starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+')))
+            !(c.is_ascii_digit()
+                || c == '.'
+                || c == '+'
+                || c == '-'
+                || (c == 'e'
+                    && t[i + 1..]
+                        .starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+')))
         })
         .map(|(i, _)| i)
         .unwrap_or(t.len());
@@ -90,10 +104,15 @@ fn deck_tstop(deck: &Path) -> f64 {
     let text = std::fs::read_to_string(deck).unwrap_or_else(|e| panic!("{}: {e}", deck.display()));
     for line in text.lines() {
         let mut words = line.split_whitespace();
-        if words.next().map(|w| w.eq_ignore_ascii_case(".tran")).unwrap_or(false) {
+        if words
+            .next()
+            .map(|w| w.eq_ignore_ascii_case(".tran"))
+            .unwrap_or(false)
+        {
             let _tstep = words.next();
             let tstop = words.next().and_then(spice_number);
-            return tstop.unwrap_or_else(|| panic!("{}: unreadable .tran line: {line}", deck.display()));
+            return tstop
+                .unwrap_or_else(|| panic!("{}: unreadable .tran line: {line}", deck.display()));
         }
     }
     panic!("{}: no .tran line", deck.display());
@@ -108,7 +127,10 @@ struct Raw {
 
 impl Raw {
     fn column(&self, canonical: &str) -> Option<&[f64]> {
-        self.names.iter().position(|n| canonical_name(n) == canonical).map(|k| self.columns[k].as_slice())
+        self.names
+            .iter()
+            .position(|n| canonical_name(n) == canonical)
+            .map(|k| self.columns[k].as_slice())
     }
 }
 
@@ -135,8 +157,14 @@ fn read_raw(path: &Path) -> Raw {
     let mut in_vars = false;
     let mut binary = None;
     while pos < bytes.len() {
-        let end = bytes[pos..].iter().position(|&b| b == b'\n').map(|i| pos + i).unwrap_or(bytes.len());
-        let line = String::from_utf8_lossy(&bytes[pos..end]).trim_end_matches('\r').to_string();
+        let end = bytes[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| pos + i)
+            .unwrap_or(bytes.len());
+        let line = String::from_utf8_lossy(&bytes[pos..end])
+            .trim_end_matches('\r')
+            .to_string();
         pos = end + 1;
         let lower = line.trim().to_ascii_lowercase();
         if lower.starts_with("binary:") {
@@ -154,7 +182,11 @@ fn read_raw(path: &Path) -> Raw {
             }
             continue;
         }
-        let value = || line.split_once(':').map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+        let value = || {
+            line.split_once(':')
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
         if lower.starts_with("flags:") && value().to_ascii_lowercase().contains("complex") {
             fail("complex data (not a transient analysis)");
         } else if lower.starts_with("no. variables:") {
@@ -168,7 +200,10 @@ fn read_raw(path: &Path) -> Raw {
     let nvars = nvars.unwrap_or_else(|| fail("no 'No. Variables:' line"));
     let npoints = npoints.unwrap_or_else(|| fail("no 'No. Points:' line"));
     if nvars == 0 || names.len() != nvars {
-        fail(&format!("{} variables listed, header says {nvars}", names.len()));
+        fail(&format!(
+            "{} variables listed, header says {nvars}",
+            names.len()
+        ));
     }
     let mut columns = vec![Vec::with_capacity(npoints); nvars];
     match binary {
@@ -189,10 +224,19 @@ fn read_raw(path: &Path) -> Raw {
             let text = String::from_utf8_lossy(&bytes[pos.min(bytes.len())..]).to_string();
             let mut tokens = text.split_whitespace();
             for i in 0..npoints {
-                let _index = tokens.next().unwrap_or_else(|| fail(&format!("point {i} missing")));
+                let _index = tokens
+                    .next()
+                    .unwrap_or_else(|| fail(&format!("point {i} missing")));
                 for col in columns.iter_mut() {
-                    let t = tokens.next().unwrap_or_else(|| fail(&format!("point {i} truncated")));
-                    let v: f64 = t.split(',').next().unwrap().parse().unwrap_or_else(|_| fail(&format!("bad value {t:?}")));
+                    let t = tokens
+                        .next()
+                        .unwrap_or_else(|| fail(&format!("point {i} truncated")));
+                    let v: f64 = t
+                        .split(',')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .unwrap_or_else(|_| fail(&format!("bad value {t:?}")));
                     col.push(v);
                 }
             }
@@ -239,7 +283,10 @@ fn compare_nodes(reference: &Raw, candidate: &Raw, from: f64) -> Result<Vec<Node
     let t_ref = reference.columns[0].as_slice();
     let t_cand = candidate.columns[0].as_slice();
     if !candidate.names[0].eq_ignore_ascii_case("time") {
-        return Err(format!("freqprop rawfile's first variable is {:?}, not time", candidate.names[0]));
+        return Err(format!(
+            "freqprop rawfile's first variable is {:?}, not time",
+            candidate.names[0]
+        ));
     }
     if t_cand.is_empty() {
         return Err("freqprop rawfile has no points".into());
@@ -258,16 +305,28 @@ fn compare_nodes(reference: &Raw, candidate: &Raw, from: f64) -> Result<Vec<Node
         };
         let y_ref = &reference.columns[k];
         // only where freqprop has data: no extrapolation
-        let idx: Vec<usize> =
-            (0..t_ref.len()).filter(|&i| t_ref[i] >= from.max(t_begin) && t_ref[i] <= t_end * (1.0 + 1e-12)).collect();
+        let idx: Vec<usize> = (0..t_ref.len())
+            .filter(|&i| t_ref[i] >= from.max(t_begin) && t_ref[i] <= t_end * (1.0 + 1e-12))
+            .collect();
         if idx.is_empty() {
-            return Err(format!("no reference points after t = {from:e} within freqprop's run (ends at {t_end:e})"));
+            return Err(format!(
+                "no reference points after t = {from:e} within freqprop's run (ends at {t_end:e})"
+            ));
         }
-        let (lo, hi) = idx.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| (lo.min(y_ref[i]), hi.max(y_ref[i])));
-        let mut r = NodeResult { name: canon, swing: hi - lo, worst_abs: 0.0, worst_time: f64::NAN };
+        let (lo, hi) = idx
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
+                (lo.min(y_ref[i]), hi.max(y_ref[i]))
+            });
+        let mut r = NodeResult {
+            name: canon,
+            swing: hi - lo,
+            worst_abs: 0.0,
+            worst_time: f64::NAN,
+        };
         for &i in &idx {
             let d = (interpolate(t_cand, y_cand, t_ref[i]) - y_ref[i]).abs();
-            if !(d <= r.worst_abs) {
+            if d > r.worst_abs || d.is_nan() || r.worst_time.is_nan() {
                 r.worst_abs = d;
                 r.worst_time = t_ref[i];
             }
@@ -275,7 +334,11 @@ fn compare_nodes(reference: &Raw, candidate: &Raw, from: f64) -> Result<Vec<Node
         out.push(r);
     }
     if !missing.is_empty() {
-        return Err(format!("freqprop's rawfile lacks {} node(s) that ngspice wrote: {}", missing.len(), missing.join(", ")));
+        return Err(format!(
+            "freqprop's rawfile lacks {} node(s) that ngspice wrote: {}",
+            missing.len(),
+            missing.join(", ")
+        ));
     }
     if out.is_empty() {
         return Err("no node voltages to compare".into());
@@ -284,7 +347,11 @@ fn compare_nodes(reference: &Raw, candidate: &Raw, from: f64) -> Result<Vec<Node
 }
 
 fn output_text(o: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Run one deck of the corpus through ngspice and freqprop and compare them.
@@ -313,11 +380,21 @@ fn check_deck(name: &str) {
         .expect("run ngspice");
     let ng_secs = start.elapsed().as_secs_f64();
     let ng_log = output_text(&ng);
-    assert!(ng.status.success(), "{name}: ngspice failed ({}):\n{ng_log}", ng.status);
+    assert!(
+        ng.status.success(),
+        "{name}: ngspice failed ({}):\n{ng_log}",
+        ng.status
+    );
     for bad in ["error", "timestep too small", "singular matrix"] {
-        assert!(!ng_log.to_ascii_lowercase().contains(bad), "{name}: ngspice reported '{bad}':\n{ng_log}");
+        assert!(
+            !ng_log.to_ascii_lowercase().contains(bad),
+            "{name}: ngspice reported '{bad}':\n{ng_log}"
+        );
     }
-    assert!(ng_raw.is_file(), "{name}: ngspice wrote no rawfile:\n{ng_log}");
+    assert!(
+        ng_raw.is_file(),
+        "{name}: ngspice wrote no rawfile:\n{ng_log}"
+    );
 
     // freqprop simulate
     let exe = env!("CARGO_BIN_EXE_freqprop");
@@ -333,9 +410,20 @@ fn check_deck(name: &str) {
         .output()
         .expect("run freqprop simulate");
     let fp_secs = start.elapsed().as_secs_f64();
-    assert!(fp.status.success(), "{name}: freqprop simulate failed ({}):\n{}", fp.status, output_text(&fp));
-    assert!(fp_h5.is_file(), "{name}: freqprop simulate wrote no HDF5 file");
-    assert!(fp_raw.is_file(), "{name}: freqprop simulate wrote no rawfile");
+    assert!(
+        fp.status.success(),
+        "{name}: freqprop simulate failed ({}):\n{}",
+        fp.status,
+        output_text(&fp)
+    );
+    assert!(
+        fp_h5.is_file(),
+        "{name}: freqprop simulate wrote no HDF5 file"
+    );
+    assert!(
+        fp_raw.is_file(),
+        "{name}: freqprop simulate wrote no rawfile"
+    );
 
     // freqprop compare: its verdict and its JSON report
     let cmp = Command::new(exe)
@@ -358,10 +446,14 @@ fn check_deck(name: &str) {
     let candidate = read_raw(&fp_raw);
     let ng_points = reference.columns[0].len();
     let fp_points = candidate.columns[0].len();
-    let results = compare_nodes(&reference, &candidate, from).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let results =
+        compare_nodes(&reference, &candidate, from).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut sorted: Vec<&NodeResult> = results.iter().collect();
     sorted.sort_by(|a, b| b.relative().total_cmp(&a.relative()));
-    let failing: Vec<&&NodeResult> = sorted.iter().filter(|r| !(r.relative() <= TOL)).collect();
+    let failing: Vec<&&NodeResult> = sorted
+        .iter()
+        .filter(|r| r.relative() > TOL || r.relative().is_nan())
+        .collect();
 
     let mut report = format!(
         "{name}: {} nodes, ngspice {ng_points} points in {ng_secs:.3} s, freqprop {fp_points} points in {fp_secs:.3} s \
@@ -393,9 +485,14 @@ fn check_deck(name: &str) {
         cmp.status,
         output_text(&cmp)
     );
-    let json = cmp_json.unwrap_or_else(|e| panic!("{name}: freqprop compare --json printed invalid JSON ({e}):\n{cmp_stdout}"));
+    let json = cmp_json.unwrap_or_else(|e| {
+        panic!("{name}: freqprop compare --json printed invalid JSON ({e}):\n{cmp_stdout}")
+    });
     if let Some(pass) = json.get("pass").and_then(|p| p.as_bool()) {
-        assert!(pass, "{name}: freqprop compare --json reports \"pass\": false:\n{cmp_stdout}");
+        assert!(
+            pass,
+            "{name}: freqprop compare --json reports \"pass\": false:\n{cmp_stdout}"
+        );
     }
     // the JSON report must mention every node we compared (a report that silently compared
     // nothing would pass otherwise)
@@ -408,7 +505,10 @@ fn check_deck(name: &str) {
             !json_text.contains(&format!("\"{n}\"")) && !json_text.contains(&format!("\"{bare}\""))
         })
         .collect();
-    assert!(unreported.is_empty(), "{name}: freqprop compare --json does not report node(s) {unreported:?}:\n{cmp_stdout}");
+    assert!(
+        unreported.is_empty(),
+        "{name}: freqprop compare --json does not report node(s) {unreported:?}:\n{cmp_stdout}"
+    );
 }
 
 macro_rules! corpus_tests {
@@ -472,7 +572,14 @@ fn rawfile_reader_matches_ngspice_ascii_and_binary() {
     let deck = corpus_dir().join("rlc_series.cir");
     let bin = dir.path().join("b.raw");
     let asc = dir.path().join("a.raw");
-    let ok = Command::new("ngspice").arg("-b").arg("-r").arg(&bin).arg(&deck).current_dir(dir.path()).output().unwrap();
+    let ok = Command::new("ngspice")
+        .arg("-b")
+        .arg("-r")
+        .arg(&bin)
+        .arg(&deck)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(ok.status.success());
     let ok = Command::new("ngspice")
         .env("SPICE_ASCIIRAWFILE", "1")
@@ -497,15 +604,32 @@ fn rawfile_reader_matches_ngspice_ascii_and_binary() {
     // and our comparison finds a trace equal to itself, and a perturbed one different
     let same = compare_nodes(&b, &a, 1e-5).unwrap();
     assert!(same.iter().all(|r| r.relative() < 1e-9));
-    let mut shifted = Raw { names: b.names.clone(), columns: b.columns.clone() };
-    let k = shifted.names.iter().position(|n| canonical_name(n) == "v(b)").unwrap();
-    let swing = shifted.columns[k].iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-        - shifted.columns[k].iter().cloned().fold(f64::INFINITY, f64::min);
+    let mut shifted = Raw {
+        names: b.names.clone(),
+        columns: b.columns.clone(),
+    };
+    let k = shifted
+        .names
+        .iter()
+        .position(|n| canonical_name(n) == "v(b)")
+        .unwrap();
+    let swing = shifted.columns[k]
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max)
+        - shifted.columns[k]
+            .iter()
+            .cloned()
+            .fold(f64::INFINITY, f64::min);
     let last = shifted.columns[k].len() - 1;
     shifted.columns[k][last] += 2e-3 * swing;
     let diff = compare_nodes(&b, &shifted, 1e-5).unwrap();
     let r = diff.iter().find(|r| r.name == "v(b)").unwrap();
-    assert!(r.relative() > 1.5e-3 && r.relative() < 2.5e-3, "{}", r.relative());
+    assert!(
+        r.relative() > 1.5e-3 && r.relative() < 2.5e-3,
+        "{}",
+        r.relative()
+    );
 }
 
 /// Every deck parses with freqprop's reader, passes its topology checks, has a transient
@@ -527,11 +651,15 @@ fn every_deck_parses() {
                     Some(t) => {
                         let expected = deck_tstop(&path);
                         if (t.tstop - expected).abs() > 1e-12 * expected {
-                            problems.push(format!("{name}: TSTOP {} but the deck says {expected}", t.tstop));
+                            problems.push(format!(
+                                "{name}: TSTOP {} but the deck says {expected}",
+                                t.tstop
+                            ));
                         }
                     }
                 }
-                if c.options.reltol != 1e-5 || c.options.vntol != 1e-7 || c.options.abstol != 1e-13 {
+                if c.options.reltol != 1e-5 || c.options.vntol != 1e-7 || c.options.abstol != 1e-13
+                {
                     problems.push(format!("{name}: not at the corpus tolerances (reltol=1e-5 vntol=1e-7 abstol=1e-13)"));
                 }
             }

@@ -1,11 +1,520 @@
-//! `freqprop compare` (stub).
+//! `freqprop compare A B`: compare trace B (candidate) against trace A (reference) node by
+//! node; see the `compare` crate for the method.
+//!
+//! Exit codes: 0 when every compared signal is within the relative tolerance, 1 when not,
+//! 2 when an input cannot be read or the traces cannot be compared at all (no common time
+//! window, no common signal, an unknown `--nodes` entry).
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use compare::{CompareOptions, Report};
+
 use crate::CliError;
 
 /// Arguments of `freqprop compare`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Reference trace: SPICE rawfile, freqprop HDF5 or CSV (chosen by content).
+    pub reference: PathBuf,
+    /// Candidate trace, compared against the reference.
+    pub candidate: PathBuf,
+    /// Relative tolerance on max|diff| / max(swing, floor) per signal.
+    #[arg(long, default_value_t = compare::DEFAULT_TOL, value_parser = parse_tol)]
+    pub tol: f64,
+    /// Compare only these signals (comma separated; `out`, `v(out)`, `i(v1)`, `v1#branch`).
+    #[arg(long, value_delimiter = ',', value_name = "N1,N2")]
+    pub nodes: Vec<String>,
+    /// Start of the compared window in seconds (SPICE suffixes allowed: 1m, 20us).
+    #[arg(long, value_parser = parse_time, value_name = "T")]
+    pub from: Option<f64>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a PNG overlaying the worst signal's two traces and their difference.
+    #[arg(long, value_name = "OUT.png")]
+    pub plot: Option<PathBuf>,
+}
+
+fn parse_tol(s: &str) -> Result<f64, String> {
+    let v = parse_spice_number(s)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("tolerance must be a finite number >= 0, got `{s}`"))
+    }
+}
+
+fn parse_time(s: &str) -> Result<f64, String> {
+    let v = parse_spice_number(s)?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("time must be finite, got `{s}`"))
+    }
+}
+
+/// A number with an optional SPICE scale suffix (`f p n u m k meg g t`, any case) and
+/// trailing unit letters (`1ms`, `20us`, `3.3V`).
+fn parse_spice_number(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let bad = || format!("expected a number such as 1e-3 or 1m, got `{s}`");
+    // Longest numeric prefix.
+    let mut end = 0;
+    for k in (1..=t.len()).rev() {
+        if t.is_char_boundary(k) && t[..k].parse::<f64>().is_ok() {
+            end = k;
+            break;
+        }
+    }
+    if end == 0 {
+        return Err(bad());
+    }
+    let x: f64 = t[..end].parse().map_err(|_| bad())?;
+    let rest = t[end..].to_ascii_lowercase();
+    if rest.is_empty() {
+        return Ok(x);
+    }
+    if !rest.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(bad());
+    }
+    let exp10: i32 = if rest.starts_with("meg") {
+        6
+    } else if rest.starts_with("mil") {
+        return Ok(x * 25.4e-6);
+    } else {
+        match rest.as_bytes()[0] {
+            b'f' => -15,
+            b'p' => -12,
+            b'n' => -9,
+            b'u' => -6,
+            b'm' => -3,
+            b'k' => 3,
+            b'g' => 9,
+            b't' => 12,
+            _ => 0, // a bare unit such as `s` or `V`
+        }
+    };
+    let digits = &t[..end];
+    if digits.contains(['e', 'E'])
+        || !digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.".contains(c))
+    {
+        return Ok(x * 10f64.powi(exp10));
+    }
+    // `20u` parses as `20e-6`, the correctly rounded value (20 * 1e-6 is not).
+    format!("{digits}e{exp10}").parse().map_err(|_| bad())
+}
 
 /// Run `freqprop compare`.
-pub fn run(_args: Args) -> Result<i32, CliError> {
-    Err(CliError::Run("not implemented yet".into()))
+pub fn run(args: Args) -> Result<i32, CliError> {
+    let reference = store::read_any(&args.reference).map_err(|e| CliError::Input(e.to_string()))?;
+    let candidate = store::read_any(&args.candidate).map_err(|e| CliError::Input(e.to_string()))?;
+    let opts = CompareOptions {
+        tol: args.tol,
+        nodes: if args.nodes.is_empty() {
+            None
+        } else {
+            Some(
+                args.nodes
+                    .iter()
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+            )
+        },
+        from: args.from,
+        ..CompareOptions::default()
+    };
+    let report = compare::compare(&reference, &candidate, &opts).map_err(|e| {
+        CliError::Input(format!(
+            "cannot compare {} with {}: {e}",
+            args.reference.display(),
+            args.candidate.display()
+        ))
+    })?;
+
+    let text = if args.json {
+        json_report(&report).to_string() + "\n"
+    } else {
+        table(&report, &args)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+
+    if let Some(png) = &args.plot {
+        if let Some(worst) = report.worst() {
+            let aligned = compare::align(&reference, &candidate, &worst.name, &opts)
+                .map_err(|e| CliError::Run(format!("plot: {e}")))?;
+            png::overlay(png, &aligned)
+                .map_err(|e| CliError::Run(format!("cannot write plot {}: {e}", png.display())))?;
+            if !args.json {
+                eprintln!(
+                    "plot: {} ({}: reference blue, candidate red; difference black below)",
+                    png.display(),
+                    worst.name
+                );
+            }
+        }
+    }
+    Ok(if report.pass { 0 } else { 1 })
+}
+
+fn num(x: f64) -> serde_json::Value {
+    if x.is_finite() {
+        serde_json::json!(x)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
+/// The `--json` object.
+pub fn json_report(r: &Report) -> serde_json::Value {
+    serde_json::json!({
+        "pass": r.pass,
+        "tol": r.tol,
+        "from": num(r.from),
+        "to": num(r.to),
+        "signals": r.signals.iter().map(|s| serde_json::json!({
+            "name": s.name,
+            "max_abs": num(s.max_abs),
+            "at_time": num(s.at_time),
+            "swing": num(s.swing),
+            "rel": num(s.rel),
+            "pass": s.pass,
+        })).collect::<Vec<_>>(),
+        "only_in_reference": r.only_in_reference,
+        "only_in_candidate": r.only_in_candidate,
+    })
+}
+
+/// C-style `%.{prec}e` (`5.000e-01`); `nan`/`inf` spelled out.
+fn e(x: f64, prec: usize) -> String {
+    if !x.is_finite() {
+        return format!("{x}").to_ascii_lowercase();
+    }
+    let s = format!("{x:.prec$e}");
+    let (m, ex) = s.split_once('e').expect("exponent");
+    let ex: i32 = ex.parse().expect("exponent digits");
+    format!("{m}e{}{:02}", if ex < 0 { '-' } else { '+' }, ex.abs())
+}
+
+fn table(r: &Report, args: &Args) -> String {
+    let mut s = String::new();
+    let w = r
+        .signals
+        .iter()
+        .map(|x| x.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    s += &format!(
+        "{:<w$}  {:>13}  {:>12}  {:>13}  {:>10}  result\n",
+        "signal", "worst |diff|", "at time", "swing", "relative",
+    );
+    for x in &r.signals {
+        let u = x.quantity.unit();
+        s += &format!(
+            "{:<w$}  {:>11} {:<1}  {:>10} s  {:>11} {:<1}  {:>10}  {}\n",
+            x.name,
+            e(x.max_abs, 3),
+            u,
+            e(x.at_time, 4),
+            e(x.swing, 3),
+            u,
+            e(x.rel, 3),
+            if x.pass { "ok" } else { "FAIL" },
+        );
+    }
+    if !r.only_in_reference.is_empty() {
+        s += &format!(
+            "only in reference ({}): {}\n",
+            args.reference.display(),
+            r.only_in_reference.join(", ")
+        );
+    }
+    if !r.only_in_candidate.is_empty() {
+        s += &format!(
+            "only in candidate ({}): {}\n",
+            args.candidate.display(),
+            r.only_in_candidate.join(", ")
+        );
+    }
+    let n = r.signals.len();
+    let window = format!("[{}, {}] s", e(r.from, 4), e(r.to, 4));
+    let tol = e(r.tol, 1);
+    if r.pass {
+        s += &format!("PASS: {n} signal(s) within relative tolerance {tol} over {window}\n");
+    } else {
+        let failed = r.failures();
+        let worst = r.worst().expect("a report has rows");
+        let mut line = format!(
+            "FAIL: {failed} of {n} signal(s) exceed relative tolerance {tol} over {window}"
+        );
+        if failed > 0 {
+            line += &format!(
+                "; worst {} off by {} {} ({} of its swing) at t = {} s",
+                worst.name,
+                e(worst.max_abs, 3),
+                worst.quantity.unit(),
+                e(worst.rel, 3),
+                e(worst.at_time, 4)
+            );
+        }
+        if !args.nodes.is_empty()
+            && (!r.only_in_reference.is_empty() || !r.only_in_candidate.is_empty())
+        {
+            line += "; requested signals missing from one trace";
+        }
+        s += &line;
+        s.push('\n');
+    }
+    s
+}
+
+/// A small dependency-free PNG plotter (stand-in until the `plot` crate offers an overlay):
+/// two panels, traces on top (reference blue, candidate red), difference below (black), each
+/// with a light frame and a grey zero line; no text.
+mod png {
+    use super::*;
+
+    const W: usize = 1000;
+    const H: usize = 640;
+
+    struct Canvas {
+        px: Vec<[u8; 3]>,
+    }
+
+    impl Canvas {
+        fn new() -> Self {
+            Canvas {
+                px: vec![[255, 255, 255]; W * H],
+            }
+        }
+
+        fn dot(&mut self, x: i64, y: i64, c: [u8; 3]) {
+            if x >= 0 && y >= 0 && (x as usize) < W && (y as usize) < H {
+                self.px[y as usize * W + x as usize] = c;
+            }
+        }
+
+        fn line(&mut self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), c: [u8; 3], thick: bool) {
+            let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
+            let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
+            let (mut x, mut y, mut err) = (x0, y0, dx + dy);
+            loop {
+                self.dot(x, y, c);
+                if thick {
+                    self.dot(x + 1, y, c);
+                    self.dot(x, y + 1, c);
+                }
+                if x == x1 && y == y1 {
+                    break;
+                }
+                let e2 = 2 * err;
+                if e2 >= dy {
+                    err += dy;
+                    x += sx;
+                }
+                if e2 <= dx {
+                    err += dx;
+                    y += sy;
+                }
+            }
+        }
+    }
+
+    struct Panel {
+        x0: f64,
+        y0: f64,
+        w: f64,
+        h: f64,
+        tmin: f64,
+        tmax: f64,
+        vmin: f64,
+        vmax: f64,
+    }
+
+    impl Panel {
+        fn new(top: f64, height: f64, t: &[f64], series: &[&[f64]]) -> Panel {
+            let finite = || {
+                series
+                    .iter()
+                    .flat_map(|s| s.iter())
+                    .copied()
+                    .filter(|v| v.is_finite())
+            };
+            let (mut vmin, mut vmax) = (
+                finite().fold(f64::INFINITY, f64::min),
+                finite().fold(f64::NEG_INFINITY, f64::max),
+            );
+            if !vmin.is_finite() {
+                (vmin, vmax) = (-1.0, 1.0);
+            }
+            if vmax - vmin <= f64::EPSILON * vmax.abs().max(1e-300) {
+                let pad = vmax.abs().max(1e-12) * 0.1;
+                (vmin, vmax) = (vmin - pad, vmax + pad);
+            }
+            let pad = 0.05 * (vmax - vmin);
+            let (tmin, tmax) = (t[0], t[t.len() - 1]);
+            Panel {
+                x0: 40.0,
+                y0: top,
+                w: W as f64 - 80.0,
+                h: height,
+                tmin,
+                tmax: if tmax > tmin { tmax } else { tmin + 1.0 },
+                vmin: vmin - pad,
+                vmax: vmax + pad,
+            }
+        }
+
+        fn map(&self, t: f64, v: f64) -> (i64, i64) {
+            let x = self.x0 + (t - self.tmin) / (self.tmax - self.tmin) * self.w;
+            let y = self.y0 + (1.0 - (v - self.vmin) / (self.vmax - self.vmin)) * self.h;
+            (x.round() as i64, y.round() as i64)
+        }
+
+        fn frame(&self, c: &mut Canvas) {
+            let g = [200, 200, 200];
+            let (l, r) = (self.x0 as i64, (self.x0 + self.w) as i64);
+            let (t, b) = (self.y0 as i64, (self.y0 + self.h) as i64);
+            c.line((l, t), (r, t), g, false);
+            c.line((l, b), (r, b), g, false);
+            c.line((l, t), (l, b), g, false);
+            c.line((r, t), (r, b), g, false);
+            if self.vmin < 0.0 && self.vmax > 0.0 {
+                let (_, y) = self.map(self.tmin, 0.0);
+                c.line((l, y), (r, y), [150, 150, 150], false);
+            }
+        }
+
+        fn trace(&self, c: &mut Canvas, t: &[f64], v: &[f64], col: [u8; 3]) {
+            let mut prev: Option<(i64, i64)> = None;
+            for (&ti, &vi) in t.iter().zip(v) {
+                if !vi.is_finite() {
+                    prev = None;
+                    continue;
+                }
+                let p = self.map(ti, vi);
+                if let Some(q) = prev {
+                    c.line(q, p, col, true);
+                } else {
+                    c.dot(p.0, p.1, col);
+                }
+                prev = Some(p);
+            }
+        }
+    }
+
+    pub fn overlay(path: &Path, a: &compare::Aligned) -> Result<(), String> {
+        if a.time.is_empty() {
+            return Err("nothing to plot".into());
+        }
+        let diff: Vec<f64> = a
+            .candidate
+            .iter()
+            .zip(&a.reference)
+            .map(|(c, r)| c - r)
+            .collect();
+        let mut c = Canvas::new();
+        let top = Panel::new(30.0, 370.0, &a.time, &[&a.reference, &a.candidate]);
+        let bottom = Panel::new(440.0, 170.0, &a.time, &[&diff]);
+        top.frame(&mut c);
+        bottom.frame(&mut c);
+        top.trace(&mut c, &a.time, &a.reference, [31, 119, 180]);
+        top.trace(&mut c, &a.time, &a.candidate, [214, 39, 40]);
+        bottom.trace(&mut c, &a.time, &diff, [0, 0, 0]);
+        let bytes = encode(&c);
+        let mut f = store::atomic::AtomicFile::create(path).map_err(|e| e.to_string())?;
+        f.write_all(&bytes).map_err(|e| e.to_string())?;
+        f.commit().map_err(|e| e.to_string())
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+
+    /// PNG with an uncompressed (stored) zlib stream: simple and always valid.
+    fn encode(c: &Canvas) -> Vec<u8> {
+        let mut raw = Vec::with_capacity(H * (1 + 3 * W));
+        for row in c.px.chunks(W) {
+            raw.push(0); // filter: none
+            for p in row {
+                raw.extend_from_slice(p);
+            }
+        }
+        let mut z = vec![0x78, 0x01];
+        let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+        for (i, b) in blocks.iter().enumerate() {
+            z.push(u8::from(i + 1 == blocks.len()));
+            z.extend_from_slice(&(b.len() as u16).to_le_bytes());
+            z.extend_from_slice(&(!(b.len() as u16)).to_le_bytes());
+            z.extend_from_slice(b);
+        }
+        let (mut s1, mut s2) = (1u32, 0u32);
+        for &b in &raw {
+            s1 = (s1 + b as u32) % 65_521;
+            s2 = (s2 + s1) % 65_521;
+        }
+        z.extend_from_slice(&((s2 << 16) | s1).to_be_bytes());
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&(W as u32).to_be_bytes());
+        ihdr.extend_from_slice(&(H as u32).to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        chunk(&mut out, b"IHDR", &ihdr);
+        chunk(&mut out, b"IDAT", &z);
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn crc_of_iend_is_standard() {
+            assert_eq!(super::crc32(b"IEND"), 0xae42_6082);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spice_numbers() {
+        assert_eq!(parse_spice_number("1e-3").unwrap(), 1e-3);
+        assert_eq!(parse_spice_number("2m").unwrap(), 2e-3);
+        assert_eq!(parse_spice_number("20us").unwrap(), 20e-6);
+        assert_eq!(parse_spice_number("1.5MEG").unwrap(), 1.5e6);
+        assert_eq!(parse_spice_number("3s").unwrap(), 3.0);
+        assert!(parse_spice_number("abc").is_err());
+        assert!(parse_spice_number("1e-3x2").is_err());
+        assert!(parse_tol("-1").is_err());
+        assert_eq!(e(0.5, 3), "5.000e-01");
+        assert_eq!(e(1234.0, 1), "1.2e+03");
+        assert_eq!(e(f64::NAN, 3), "nan");
+    }
 }

@@ -1,0 +1,561 @@
+//! Training: the TOML configuration, minibatch gradient descent with either engine (samples of
+//! a minibatch in parallel, one simulator per rayon worker), per-epoch history, and
+//! checkpoints that resume bit-identically.
+
+use crate::adjoint::{AdjointEngine, SampleGrad};
+use crate::check::GradcheckOptions;
+use crate::data::{self, Dataset, Split};
+use crate::loss::{Objective, Target};
+use crate::network::{self, Common, LayeredSpec, MeshSpec, Network, NetlistInput, NetlistOutput, NetlistSpec, Nonlinearity, RandomSpec};
+use crate::rng::Rng;
+use crate::transient_engine::{TransientEngine, TransientOptions};
+use crate::LearnError;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// A training configuration (TOML).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Dataset and split.
+    pub data: DataConfig,
+    /// The network.
+    pub network: NetworkConfig,
+    /// The loss.
+    #[serde(default)]
+    pub loss: Objective,
+    /// Optimiser and engine.
+    #[serde(default)]
+    pub train: TrainOptions,
+    /// The time-domain protocol (transient engine, gradcheck).
+    #[serde(default)]
+    pub transient: TransientOptions,
+    /// `freqprop gradcheck` settings.
+    #[serde(default)]
+    pub gradcheck: GradcheckOptions,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// `iris`, `digits`, `xor`, `regression`, or a CSV path (relative to the config file).
+    pub dataset: String,
+    /// Fraction of each class held out for testing (0: train and test on everything).
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Standardise features with the training mean and deviation.
+    #[serde(default = "yes")]
+    pub standardize: bool,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+fn yes() -> bool {
+    true
+}
+
+/// Network kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkKind {
+    /// Layered (Kendall et al. 2020 style).
+    #[default]
+    Layered,
+    /// Random graph.
+    Random,
+    /// Rectangular mesh.
+    Mesh,
+    /// A user netlist.
+    Netlist,
+}
+
+/// `[network]`: the kind, its shape, and the common settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Kind.
+    pub kind: NetworkKind,
+    /// Layered: hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Layered: outputs as node-pair differences.
+    pub output_pairs: bool,
+    /// Number of outputs (default: one per class, one for regression or two-class MSE).
+    pub n_outputs: Option<usize>,
+    /// Random: internal nodes.
+    pub nodes: usize,
+    /// Random: extra edges.
+    pub chords: usize,
+    /// Random: internal nodes per source node.
+    pub fan_in: usize,
+    /// Mesh rows.
+    pub rows: usize,
+    /// Mesh columns.
+    pub cols: usize,
+    /// Netlist path (relative to the config file).
+    pub netlist: Option<String>,
+    /// Netlist: trainable resistor names (`*` suffix: prefix).
+    pub trainable: Vec<String>,
+    /// Netlist: inputs.
+    pub inputs: Vec<NetlistInput>,
+    /// Netlist: outputs.
+    pub outputs: Vec<NetlistOutput>,
+    /// Netlist: randomise initial conductances.
+    pub randomize: bool,
+    /// Initial conductance range, siemens.
+    pub g_init: [f64; 2],
+    /// Lower clip, siemens.
+    pub g_min: f64,
+    /// Upper clip, siemens.
+    pub g_max: f64,
+    /// Parasitic capacitance per node, farads.
+    pub capacitance: f64,
+    /// Diode saturation current, amperes.
+    pub diode_is: f64,
+    /// Diode emission coefficient.
+    pub diode_n: f64,
+    /// Hidden-node nonlinearity.
+    pub nonlinearity: Nonlinearity,
+    /// Volts per standardised input unit.
+    pub input_scale: f64,
+    /// Bias rail voltage.
+    pub bias_voltage: f64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        let c = Common::default();
+        NetworkConfig {
+            kind: NetworkKind::Layered,
+            hidden: vec![8],
+            output_pairs: false,
+            n_outputs: None,
+            nodes: 12,
+            chords: 12,
+            fan_in: 3,
+            rows: 4,
+            cols: 4,
+            netlist: None,
+            trainable: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            randomize: false,
+            g_init: c.g_init,
+            g_min: c.g_min,
+            g_max: c.g_max,
+            capacitance: c.capacitance,
+            diode_is: c.diode_is,
+            diode_n: c.diode_n,
+            nonlinearity: c.nonlinearity,
+            input_scale: c.input_scale,
+            bias_voltage: c.bias_voltage,
+        }
+    }
+}
+
+/// Which gradient the learner follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// Exact gradient, one adjoint solve per sample.
+    #[default]
+    Adjoint,
+    /// The physical protocol in the time domain (frequency propagation).
+    Transient,
+}
+
+impl std::str::FromStr for EngineKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "adjoint" => Ok(EngineKind::Adjoint),
+            "transient" => Ok(EngineKind::Transient),
+            _ => Err(format!("unknown engine {s:?} (adjoint or transient)")),
+        }
+    }
+}
+
+/// `[train]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainOptions {
+    /// Gradient engine.
+    pub engine: EngineKind,
+    /// Epochs.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Dimensionless learning rate: `Δg = −lr·g_unit²·mean(dL/dg)`.
+    pub lr: f64,
+    /// Conductance unit for the learning rate, siemens.
+    pub g_unit: f64,
+    /// Momentum (0: plain gradient descent).
+    pub momentum: f64,
+    /// Seed for the split, the network and the shuffles.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { engine: EngineKind::Adjoint, epochs: 30, batch_size: 10, lr: 0.1, g_unit: 1e-3, momentum: 0.0, seed: 1 }
+    }
+}
+
+/// Parse a configuration; errors name the file (and TOML's line/column and key).
+pub fn parse_config(text: &str, name: &str) -> Result<Config, LearnError> {
+    let c: Config = toml::from_str(text).map_err(|e| LearnError::Config(format!("{name}: {e}")))?;
+    Ok(c)
+}
+
+/// Read a configuration file.
+pub fn read_config(path: &Path) -> Result<Config, LearnError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+    parse_config(&text, &path.display().to_string())
+}
+
+/// Load the dataset named by `[data]`.
+pub fn load_dataset(cfg: &DataConfig, base: &Path) -> Result<Dataset, LearnError> {
+    Ok(match cfg.dataset.as_str() {
+        "iris" => data::iris(),
+        "digits" => data::digits(),
+        "xor" => data::xor(),
+        "regression" => data::regression(),
+        p => {
+            let path = base.join(p);
+            let text = std::fs::read_to_string(&path).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+            data::parse_csv(&text, &path.display().to_string())?
+        }
+    })
+}
+
+/// Build the network for `n_features` inputs and `n_outputs` outputs.
+pub fn build_network(cfg: &NetworkConfig, n_features: usize, n_outputs: usize, seed: u64, base: &Path) -> Result<Network, LearnError> {
+    let common = Common {
+        g_init: cfg.g_init,
+        g_min: cfg.g_min,
+        g_max: cfg.g_max,
+        capacitance: cfg.capacitance,
+        diode_is: cfg.diode_is,
+        diode_n: cfg.diode_n,
+        nonlinearity: cfg.nonlinearity,
+        input_scale: cfg.input_scale,
+        bias_voltage: cfg.bias_voltage,
+    };
+    match cfg.kind {
+        NetworkKind::Layered => network::layered(
+            &LayeredSpec { n_inputs: n_features, hidden: cfg.hidden.clone(), n_outputs, output_pairs: cfg.output_pairs },
+            &common,
+            seed,
+        ),
+        NetworkKind::Random => network::random(
+            &RandomSpec { n_inputs: n_features, n_outputs, nodes: cfg.nodes, chords: cfg.chords, fan_in: cfg.fan_in },
+            &common,
+            seed,
+        ),
+        NetworkKind::Mesh => network::mesh(&MeshSpec { n_inputs: n_features, n_outputs, rows: cfg.rows, cols: cfg.cols }, &common, seed),
+        NetworkKind::Netlist => {
+            let p = cfg.netlist.as_ref().ok_or_else(|| LearnError::Config("kind = \"netlist\" needs netlist = \"path\"".into()))?;
+            let path = base.join(p);
+            let c = circuit::parse_file(&path).map_err(|e| LearnError::Config(e.to_string()))?;
+            let spec = NetlistSpec {
+                path: p.clone(),
+                trainable: cfg.trainable.clone(),
+                inputs: cfg.inputs.clone(),
+                outputs: cfg.outputs.clone(),
+                randomize: cfg.randomize,
+            };
+            let net = network::from_circuit(c, &spec, &common, seed)?;
+            if net.n_features() > n_features {
+                return Err(LearnError::Config(format!("the netlist reads feature {} but the data have {n_features}", net.n_features() - 1)));
+            }
+            if net.outputs.len() != n_outputs {
+                return Err(LearnError::Config(format!("the netlist has {} outputs, the task needs {n_outputs}", net.outputs.len())));
+            }
+            Ok(net)
+        }
+    }
+}
+
+/// One epoch's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// Epoch number (1-based).
+    pub epoch: usize,
+    /// Mean loss on the training set after the epoch.
+    pub train_loss: f64,
+    /// Training accuracy (classification).
+    pub train_accuracy: Option<f64>,
+    /// Mean loss on the test set.
+    pub test_loss: f64,
+    /// Test accuracy (classification).
+    pub test_accuracy: Option<f64>,
+    /// Wall time of the epoch, seconds (not part of the bit-identical state).
+    pub seconds: f64,
+}
+
+/// A saved training state (JSON; floats round-trip exactly).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// `freqprop-run`.
+    pub format: String,
+    /// Format version (1).
+    pub version: u32,
+    /// The configuration the run uses.
+    pub config: Config,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Shuffle generator state.
+    pub rng_state: u64,
+    /// Trainable resistor names.
+    pub names: Vec<String>,
+    /// Conductances, siemens.
+    pub conductances: Vec<f64>,
+    /// Momentum buffer.
+    pub velocity: Vec<f64>,
+    /// History.
+    pub history: Vec<EpochStats>,
+}
+
+/// Write a checkpoint atomically.
+pub fn save_checkpoint(path: &Path, ck: &Checkpoint) -> Result<(), LearnError> {
+    let text = serde_json::to_string_pretty(ck).map_err(|e| LearnError::Io(e.to_string()))?;
+    let mut f = store::atomic::AtomicFile::create(path).map_err(|e| LearnError::Io(e.to_string()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+    f.commit().map_err(|e| LearnError::Io(e.to_string()))
+}
+
+/// Read a checkpoint.
+pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, LearnError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+    let ck: Checkpoint = serde_json::from_str(&text).map_err(|e| LearnError::Io(format!("{}: not a freqprop run file: {e}", path.display())))?;
+    if ck.format != "freqprop-run" || ck.version != 1 {
+        return Err(LearnError::Io(format!("{}: not a freqprop run file (format {} v{})", path.display(), ck.format, ck.version)));
+    }
+    Ok(ck)
+}
+
+enum Engine {
+    Adjoint(AdjointEngine),
+    Transient(Box<TransientEngine>),
+}
+
+impl Engine {
+    fn set_conductances(&mut self, g: &[f64]) -> Result<(), LearnError> {
+        match self {
+            Engine::Adjoint(e) => e.set_conductances(g),
+            Engine::Transient(e) => e.set_conductances(g),
+        }
+    }
+    fn forward(&mut self, x: &[f64]) -> Result<Vec<f64>, LearnError> {
+        match self {
+            Engine::Adjoint(e) => e.forward(x),
+            Engine::Transient(e) => e.forward(x),
+        }
+    }
+    fn gradient(&mut self, x: &[f64], t: &Target, o: &Objective) -> Result<SampleGrad, LearnError> {
+        match self {
+            Engine::Adjoint(e) => e.gradient(x, t, o),
+            Engine::Transient(e) => e.gradient(x, t, o),
+        }
+    }
+}
+
+/// A training run in memory.
+pub struct Trainer {
+    /// Configuration.
+    pub config: Config,
+    /// The network (its circuit holds the initial conductances).
+    pub network: Network,
+    /// Data.
+    pub split: Split,
+    /// Current conductances.
+    pub g: Vec<f64>,
+    velocity: Vec<f64>,
+    rng: Rng,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// History.
+    pub history: Vec<EpochStats>,
+    engines: Vec<Mutex<Engine>>,
+}
+
+/// Number of outputs the task needs.
+pub fn task_outputs(cfg: &Config, d: &Dataset) -> usize {
+    if let Some(n) = cfg.network.n_outputs {
+        return n;
+    }
+    match (d.n_classes, cfg.loss.kind) {
+        (Some(2), crate::loss::LossKind::Mse) => 1,
+        (Some(c), _) => c,
+        (None, _) => match d.y.first() {
+            Some(Target::Values(v)) => v.len(),
+            _ => 1,
+        },
+    }
+}
+
+/// Build data split and network from a configuration (deterministic in the seed).
+pub fn setup(config: &Config, base: &Path) -> Result<(Split, Network), LearnError> {
+    let d = load_dataset(&config.data, base)?;
+    let split = data::split(&d, config.data.test_fraction, config.train.seed, config.data.standardize)?;
+    let n_out = task_outputs(config, &d);
+    let net = build_network(&config.network, d.n_features(), n_out, config.train.seed, base)?;
+    config.loss.check(net.outputs.len(), d.n_classes).map_err(LearnError::Config)?;
+    Ok((split, net))
+}
+
+impl Trainer {
+    /// A fresh run. `base` resolves relative paths of the configuration.
+    pub fn new(config: Config, base: &Path) -> Result<Trainer, LearnError> {
+        let t = &config.train;
+        if t.epochs == 0 || t.batch_size == 0 || !(t.lr > 0.0) || !(t.g_unit > 0.0) || !(0.0..1.0).contains(&t.momentum) {
+            return Err(LearnError::Config(format!("[train]: need epochs ≥ 1, batch_size ≥ 1, lr > 0, g_unit > 0, 0 ≤ momentum < 1, got {t:?}")));
+        }
+        let (split, network) = setup(&config, base)?;
+        let g = network.conductances();
+        let nthreads = rayon::current_num_threads().max(1);
+        let mut engines = Vec::with_capacity(nthreads);
+        for _ in 0..nthreads {
+            engines.push(Mutex::new(match config.train.engine {
+                EngineKind::Adjoint => Engine::Adjoint(AdjointEngine::new(&network)?),
+                EngineKind::Transient => Engine::Transient(Box::new(TransientEngine::new(&network, &config.transient)?)),
+            }));
+        }
+        Ok(Trainer {
+            velocity: vec![0.0; g.len()],
+            rng: Rng::new(config.train.seed ^ 0x7A11_0000),
+            config,
+            network,
+            split,
+            g,
+            epoch: 0,
+            history: Vec::new(),
+            engines,
+        })
+    }
+
+    /// Resume from a checkpoint: the checkpoint's configuration must equal `config` except
+    /// for the number of epochs.
+    pub fn resume(config: Config, base: &Path, ck: &Checkpoint) -> Result<Trainer, LearnError> {
+        let mut a = ck.config.clone();
+        a.train.epochs = config.train.epochs;
+        if a != config {
+            return Err(LearnError::Config("the configuration differs from the checkpoint's (only train.epochs may change on --resume)".into()));
+        }
+        let mut t = Trainer::new(config, base)?;
+        if ck.conductances.len() != t.g.len() || ck.velocity.len() != t.g.len() {
+            return Err(LearnError::Config("the checkpoint's network does not match the configuration".into()));
+        }
+        t.g = ck.conductances.clone();
+        t.velocity = ck.velocity.clone();
+        t.rng = Rng { state: ck.rng_state };
+        t.epoch = ck.epoch;
+        t.history = ck.history.clone();
+        Ok(t)
+    }
+
+    /// The current state as a checkpoint.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            format: "freqprop-run".into(),
+            version: 1,
+            config: self.config.clone(),
+            epoch: self.epoch,
+            rng_state: self.rng.state,
+            names: self.network.trainable_names(),
+            conductances: self.g.clone(),
+            velocity: self.velocity.clone(),
+            history: self.history.clone(),
+        }
+    }
+
+    fn engine_index(&self) -> usize {
+        rayon::current_thread_index().unwrap_or(0) % self.engines.len()
+    }
+
+    /// Mean loss and accuracy (classification) on a dataset at the current conductances.
+    pub fn evaluate(&self, set: &Dataset) -> Result<(f64, Option<f64>), LearnError> {
+        let obj = &self.config.loss;
+        let res: Vec<Result<(f64, bool), LearnError>> = (0..set.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut e = self.engines[self.engine_index()].lock().unwrap();
+                e.set_conductances(&self.g)?;
+                let y = e.forward(&set.x[i])?;
+                let (l, _) = obj.eval(&y, &set.y[i]);
+                let ok = match &set.y[i] {
+                    Target::Class(c) => obj.predict(&y) == *c,
+                    _ => false,
+                };
+                Ok((l, ok))
+            })
+            .collect();
+        let mut loss = 0.0;
+        let mut correct = 0usize;
+        for r in res {
+            let (l, ok) = r?;
+            loss += l;
+            correct += ok as usize;
+        }
+        let n = set.len() as f64;
+        Ok((loss / n, set.n_classes.map(|_| correct as f64 / n)))
+    }
+
+    /// One epoch: shuffle, minibatches (samples in parallel), updates, evaluation.
+    /// `progress(done, total, running_loss)` is called after each minibatch.
+    pub fn train_epoch(&mut self, progress: &mut dyn FnMut(usize, usize, f64)) -> Result<EpochStats, LearnError> {
+        let start = Instant::now();
+        let n = self.split.train.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        self.rng.shuffle(&mut order);
+        let bs = self.config.train.batch_size;
+        let step = self.config.train.lr * self.config.train.g_unit * self.config.train.g_unit;
+        let mom = self.config.train.momentum;
+        let mut running = 0.0;
+        let mut seen = 0usize;
+        for batch in order.chunks(bs) {
+            let g = &self.g;
+            let obj = &self.config.loss;
+            let train = &self.split.train;
+            let results: Vec<Result<SampleGrad, LearnError>> = batch
+                .par_iter()
+                .map(|&i| {
+                    let mut e = self.engines[self.engine_index()].lock().unwrap();
+                    e.set_conductances(g)?;
+                    e.gradient(&train.x[i], &train.y[i], obj)
+                })
+                .collect();
+            let mut mean = vec![0.0; self.g.len()];
+            for r in results {
+                let r = r?;
+                running += r.loss;
+                for (m, gr) in mean.iter_mut().zip(&r.grad) {
+                    *m += gr;
+                }
+            }
+            seen += batch.len();
+            let inv = 1.0 / batch.len() as f64;
+            for ((gj, vj), mj) in self.g.iter_mut().zip(&mut self.velocity).zip(&mean) {
+                *vj = mom * *vj - step * mj * inv;
+                *gj += *vj;
+            }
+            self.network.clip(&mut self.g);
+            progress(seen, n, running / seen as f64);
+        }
+        let (train_loss, train_accuracy) = self.evaluate(&self.split.train)?;
+        let (test_loss, test_accuracy) = self.evaluate(&self.split.test)?;
+        self.epoch += 1;
+        let s = EpochStats { epoch: self.epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds: start.elapsed().as_secs_f64() };
+        self.history.push(s.clone());
+        Ok(s)
+    }
+}
+
+/// Resolve the directory relative paths in a config file refer to.
+pub fn config_base(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."))
+}

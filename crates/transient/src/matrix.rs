@@ -33,22 +33,22 @@ impl PatternBuilder {
         }
     }
 
-    /// Fix the pattern.
-    pub fn build(mut self) -> Pattern {
-        // Column-major order.
-        self.entries.sort_unstable_by_key(|&(r, c)| (c, r));
-        self.entries.dedup();
+    /// Fix the pattern: sprs assembles the declared entries (duplicates merged) into
+    /// compressed sparse column form, and each entry gets its slot in the values vector.
+    pub fn build(self) -> Pattern {
         let n = self.n;
-        let mut col_ptr = vec![0usize; n + 1];
-        let mut row_idx = Vec::with_capacity(self.entries.len());
-        let mut slots = HashMap::with_capacity(self.entries.len());
-        for (k, &(r, c)) in self.entries.iter().enumerate() {
-            col_ptr[c + 1] += 1;
-            row_idx.push(r);
-            slots.insert((r, c), k);
+        let mut tri = sprs::TriMat::<f64>::with_capacity((n, n), self.entries.len());
+        for &(r, c) in &self.entries {
+            tri.add_triplet(r, c, 1.0);
         }
+        let csc: sprs::CsMat<f64> = tri.to_csc();
+        let col_ptr: Vec<usize> = csc.indptr().raw_storage().to_vec();
+        let row_idx: Vec<usize> = csc.indices().to_vec();
+        let mut slots = HashMap::with_capacity(row_idx.len());
         for c in 0..n {
-            col_ptr[c + 1] += col_ptr[c];
+            for k in col_ptr[c]..col_ptr[c + 1] {
+                slots.insert((row_idx[k], c), k);
+            }
         }
         let nnz = row_idx.len();
         let diag = (0..n).map(|i| slots[&(i, i)]).collect();

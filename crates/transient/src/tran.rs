@@ -156,7 +156,12 @@ impl Simulator {
             h = hmax;
         }
         integ.h = [h; 4];
-        let mut order = if fixed { maxord } else { 1 };
+        // Adaptive runs start at first order, as SPICE does. Fixed-step runs take the full
+        // order at once after a DC operating point (the state history, all derivatives zero,
+        // is then consistent), but a first backward-Euler step after UIC, whose initial
+        // derivatives are not known: an inconsistent trapezoidal or BDF2 start would leave
+        // an O(h) error behind.
+        let mut order = if fixed && !tran.uic { maxord } else { 1 };
         let mut first = true;
         let mut accepted_since_bp = 0usize;
         let eps = 1e-12 * tstop;
@@ -257,6 +262,7 @@ impl Simulator {
             h = hnew.min(hmax);
             if fixed {
                 h = hmax;
+                order = maxord;
             } else if hit_bp {
                 order = 1;
                 accepted_since_bp = 0;

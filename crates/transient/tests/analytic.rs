@@ -231,18 +231,12 @@ fn convergence_order_gear() {
 /// A fixed-step run from an inconsistent initial state (UIC: the capacitor at 0 V while the
 /// source drives 1 mA into it) must still converge at the method's order.
 ///
-/// Fails today: trapezoidal and gear converge at first order (trap errors 9.90e-3 4.98e-3
-/// 2.49e-3 1.25e-3 6.25e-4, slope 0.997; worse than backward Euler's 3.65e-3 at h = 20 µs).
-/// Cause: with `fixed_step`, `Simulator::transient` starts at the full order
-/// (`let mut order = if fixed { maxord } else { 1 }` in tran.rs), so the first trapezoidal
-/// step uses the derivative at t = 0 stored in the state history, which `init_states` sets to 0
-/// (capacitor.rs / inductor.rs `st.s[0][s + 1] = 0.0`), and BDF2 uses q(−h) = q(0)
-/// (`States::fill_history`). After a DC operating point both are consistent; after UIC (or
-/// `.ic` clamps) they are not: the first step is off by h/2·i(0)/C = h/(2RC) (0.01 at
-/// h = 20 µs), an O(h) error that persists. Taking the first step with backward Euler in
-/// fixed-step mode too (local error O(h²)) restores the global order.
+/// This used to fail: trapezoidal and gear converged at first order (trap errors 9.90e-3
+/// 4.98e-3 2.49e-3 1.25e-3 6.25e-4, slope 0.997), because a fixed-step run started at full
+/// order from the UIC state, whose stored derivatives (zero) are inconsistent: an O(h) error
+/// h/(2RC) that persisted. Fixed-step runs after UIC now take their first step with backward
+/// Euler (local error O(h²)).
 #[test]
-#[ignore = "simulator bug: fixed-step trap/gear from a UIC start converge at first order (see doc comment)"]
 fn convergence_order_from_uic_start() {
     for m in ["trap", "gear"] {
         let text = format!(

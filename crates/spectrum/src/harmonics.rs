@@ -148,7 +148,7 @@ pub fn harmonics(
                         .chain(this.iter_mut())
                         .find(|p| ((p.freq / f1) * b1 as f64).round() as usize == bin)
                     {
-                        if !(p.k == k && p.m == m) && !p.aliases.contains(&(k, m)) {
+                        if !(p.aliases.contains(&(k, m)) || (p.k == k && p.m == m)) {
                             p.aliases.push((k, m));
                         }
                     }
@@ -177,7 +177,7 @@ pub fn harmonics(
         .sum::<f64>()
         .sqrt()
         / a1;
-    let mut rest: Vec<f64> = (1..(n + 1) / 2)
+    let mut rest: Vec<f64> = (1..n.div_ceil(2))
         .filter(|&b| !taken[b])
         .map(|b| 2.0 * buf[b].norm() / n as f64)
         .collect();
@@ -208,7 +208,7 @@ pub fn magnitude_spectrum(
     window: Window,
 ) -> Result<(Vec<f64>, Vec<f64>), SpectrumError> {
     let n = samples.len();
-    if n < 2 || !(dt > 0.0) {
+    if n < 2 || dt.is_nan() || dt <= 0.0 {
         return Err(SpectrumError::Invalid(format!(
             "need at least 2 samples and dt > 0 (got {n} samples, dt = {dt})"
         )));

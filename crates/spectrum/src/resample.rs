@@ -68,7 +68,7 @@ pub fn resample_uniform_into(
         )));
     }
     for (k, w) in time.windows(2).enumerate() {
-        if !(w[1] >= w[0]) {
+        if w[0].is_nan() || w[1].is_nan() || w[1] < w[0] {
             return Err(SpectrumError::Invalid(format!(
                 "time is not increasing at point {}: {} then {}",
                 k + 1,

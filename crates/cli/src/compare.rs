@@ -5,7 +5,7 @@
 //! 2 when an input cannot be read or the traces cannot be compared at all (no common time
 //! window, no common signal, an unknown `--nodes` entry).
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use compare::{CompareOptions, Report};
 
@@ -147,14 +147,18 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         if let Some(worst) = report.worst() {
             let aligned = compare::align(&reference, &candidate, &worst.name, &opts)
                 .map_err(|e| CliError::Run(format!("plot: {e}")))?;
-            png::overlay(png, &aligned)
-                .map_err(|e| CliError::Run(format!("cannot write plot {}: {e}", png.display())))?;
+            let diff: Vec<f64> =
+                aligned.candidate.iter().zip(&aligned.reference).map(|(c, r)| c - r).collect();
+            plot::overlay(
+                png,
+                &worst.name,
+                (&aligned.time, &aligned.reference),
+                (&aligned.time, &aligned.candidate),
+                (&aligned.time, &diff),
+            )
+            .map_err(|e| CliError::Run(e.to_string()))?;
             if !args.json {
-                eprintln!(
-                    "plot: {} ({}: reference blue, candidate red; difference black below)",
-                    png.display(),
-                    worst.name
-                );
+                eprintln!("plot: {} ({}: both traces above, their difference below)", png.display(), worst.name);
             }
         }
     }
@@ -273,231 +277,6 @@ fn table(r: &Report, args: &Args) -> String {
     s
 }
 
-/// A small dependency-free PNG plotter (stand-in until the `plot` crate offers an overlay):
-/// two panels, traces on top (reference blue, candidate red), difference below (black), each
-/// with a light frame and a grey zero line; no text.
-mod png {
-    use super::*;
-
-    const W: usize = 1000;
-    const H: usize = 640;
-
-    struct Canvas {
-        px: Vec<[u8; 3]>,
-    }
-
-    impl Canvas {
-        fn new() -> Self {
-            Canvas {
-                px: vec![[255, 255, 255]; W * H],
-            }
-        }
-
-        fn dot(&mut self, x: i64, y: i64, c: [u8; 3]) {
-            if x >= 0 && y >= 0 && (x as usize) < W && (y as usize) < H {
-                self.px[y as usize * W + x as usize] = c;
-            }
-        }
-
-        fn line(&mut self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), c: [u8; 3], thick: bool) {
-            let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
-            let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
-            let (mut x, mut y, mut err) = (x0, y0, dx + dy);
-            loop {
-                self.dot(x, y, c);
-                if thick {
-                    self.dot(x + 1, y, c);
-                    self.dot(x, y + 1, c);
-                }
-                if x == x1 && y == y1 {
-                    break;
-                }
-                let e2 = 2 * err;
-                if e2 >= dy {
-                    err += dy;
-                    x += sx;
-                }
-                if e2 <= dx {
-                    err += dx;
-                    y += sy;
-                }
-            }
-        }
-    }
-
-    struct Panel {
-        x0: f64,
-        y0: f64,
-        w: f64,
-        h: f64,
-        tmin: f64,
-        tmax: f64,
-        vmin: f64,
-        vmax: f64,
-    }
-
-    impl Panel {
-        fn new(top: f64, height: f64, t: &[f64], series: &[&[f64]]) -> Panel {
-            let finite = || {
-                series
-                    .iter()
-                    .flat_map(|s| s.iter())
-                    .copied()
-                    .filter(|v| v.is_finite())
-            };
-            let (mut vmin, mut vmax) = (
-                finite().fold(f64::INFINITY, f64::min),
-                finite().fold(f64::NEG_INFINITY, f64::max),
-            );
-            if !vmin.is_finite() {
-                (vmin, vmax) = (-1.0, 1.0);
-            }
-            if vmax - vmin <= f64::EPSILON * vmax.abs().max(1e-300) {
-                let pad = vmax.abs().max(1e-12) * 0.1;
-                (vmin, vmax) = (vmin - pad, vmax + pad);
-            }
-            let pad = 0.05 * (vmax - vmin);
-            let (tmin, tmax) = (t[0], t[t.len() - 1]);
-            Panel {
-                x0: 40.0,
-                y0: top,
-                w: W as f64 - 80.0,
-                h: height,
-                tmin,
-                tmax: if tmax > tmin { tmax } else { tmin + 1.0 },
-                vmin: vmin - pad,
-                vmax: vmax + pad,
-            }
-        }
-
-        fn map(&self, t: f64, v: f64) -> (i64, i64) {
-            let x = self.x0 + (t - self.tmin) / (self.tmax - self.tmin) * self.w;
-            let y = self.y0 + (1.0 - (v - self.vmin) / (self.vmax - self.vmin)) * self.h;
-            (x.round() as i64, y.round() as i64)
-        }
-
-        fn frame(&self, c: &mut Canvas) {
-            let g = [200, 200, 200];
-            let (l, r) = (self.x0 as i64, (self.x0 + self.w) as i64);
-            let (t, b) = (self.y0 as i64, (self.y0 + self.h) as i64);
-            c.line((l, t), (r, t), g, false);
-            c.line((l, b), (r, b), g, false);
-            c.line((l, t), (l, b), g, false);
-            c.line((r, t), (r, b), g, false);
-            if self.vmin < 0.0 && self.vmax > 0.0 {
-                let (_, y) = self.map(self.tmin, 0.0);
-                c.line((l, y), (r, y), [150, 150, 150], false);
-            }
-        }
-
-        fn trace(&self, c: &mut Canvas, t: &[f64], v: &[f64], col: [u8; 3]) {
-            let mut prev: Option<(i64, i64)> = None;
-            for (&ti, &vi) in t.iter().zip(v) {
-                if !vi.is_finite() {
-                    prev = None;
-                    continue;
-                }
-                let p = self.map(ti, vi);
-                if let Some(q) = prev {
-                    c.line(q, p, col, true);
-                } else {
-                    c.dot(p.0, p.1, col);
-                }
-                prev = Some(p);
-            }
-        }
-    }
-
-    pub fn overlay(path: &Path, a: &compare::Aligned) -> Result<(), String> {
-        if a.time.is_empty() {
-            return Err("nothing to plot".into());
-        }
-        let diff: Vec<f64> = a
-            .candidate
-            .iter()
-            .zip(&a.reference)
-            .map(|(c, r)| c - r)
-            .collect();
-        let mut c = Canvas::new();
-        let top = Panel::new(30.0, 370.0, &a.time, &[&a.reference, &a.candidate]);
-        let bottom = Panel::new(440.0, 170.0, &a.time, &[&diff]);
-        top.frame(&mut c);
-        bottom.frame(&mut c);
-        top.trace(&mut c, &a.time, &a.reference, [31, 119, 180]);
-        top.trace(&mut c, &a.time, &a.candidate, [214, 39, 40]);
-        bottom.trace(&mut c, &a.time, &diff, [0, 0, 0]);
-        let bytes = encode(&c);
-        let mut f = store::atomic::AtomicFile::create(path).map_err(|e| e.to_string())?;
-        f.write_all(&bytes).map_err(|e| e.to_string())?;
-        f.commit().map_err(|e| e.to_string())
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xffff_ffffu32;
-        for &b in data {
-            crc ^= b as u32;
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
-
-    /// PNG with an uncompressed (stored) zlib stream: simple and always valid.
-    fn encode(c: &Canvas) -> Vec<u8> {
-        let mut raw = Vec::with_capacity(H * (1 + 3 * W));
-        for row in c.px.chunks(W) {
-            raw.push(0); // filter: none
-            for p in row {
-                raw.extend_from_slice(p);
-            }
-        }
-        let mut z = vec![0x78, 0x01];
-        let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
-        for (i, b) in blocks.iter().enumerate() {
-            z.push(u8::from(i + 1 == blocks.len()));
-            z.extend_from_slice(&(b.len() as u16).to_le_bytes());
-            z.extend_from_slice(&(!(b.len() as u16)).to_le_bytes());
-            z.extend_from_slice(b);
-        }
-        let (mut s1, mut s2) = (1u32, 0u32);
-        for &b in &raw {
-            s1 = (s1 + b as u32) % 65_521;
-            s2 = (s2 + s1) % 65_521;
-        }
-        z.extend_from_slice(&((s2 << 16) | s1).to_be_bytes());
-        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut ihdr = Vec::new();
-        ihdr.extend_from_slice(&(W as u32).to_be_bytes());
-        ihdr.extend_from_slice(&(H as u32).to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-        chunk(&mut out, b"IHDR", &ihdr);
-        chunk(&mut out, b"IDAT", &z);
-        chunk(&mut out, b"IEND", &[]);
-        out
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn crc_of_iend_is_standard() {
-            assert_eq!(super::crc32(b"IEND"), 0xae42_6082);
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -137,6 +137,19 @@ fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// Tick label: plain for moderate magnitudes, scientific for small and large ones.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-2..1e4).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -165,7 +178,14 @@ where
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, (lo..hi).log_scale())
             .map_err(|e| e.to_string())?;
-        chart.configure_mesh().x_desc(axes.x_label.as_str()).y_desc(axes.y_label.as_str()).draw().map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.x_label.as_str())
+            .y_desc(axes.y_label.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()
+            .map_err(|e| e.to_string())?;
         for (k, s) in series.iter().enumerate() {
             let c = COLORS[k % COLORS.len()];
             chart
@@ -194,7 +214,14 @@ where
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|e| e.to_string())?;
-        chart.configure_mesh().x_desc(axes.x_label.as_str()).y_desc(axes.y_label.as_str()).draw().map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(axes.x_label.as_str())
+            .y_desc(axes.y_label.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .draw()
+            .map_err(|e| e.to_string())?;
         for (k, s) in series.iter().enumerate() {
             let c = COLORS[k % COLORS.len()];
             chart

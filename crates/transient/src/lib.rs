@@ -27,6 +27,7 @@
 
 pub mod device;
 pub mod integrate;
+pub mod lu;
 pub mod matrix;
 mod op;
 mod sim;

@@ -38,8 +38,11 @@ impl PatternBuilder {
     pub fn build(self) -> Pattern {
         let n = self.n;
         let mut tri = sprs::TriMat::<f64>::with_capacity((n, n), self.entries.len());
+        // the transpose of every entry too: a structurally symmetric pattern lets the
+        // static-pivot LU share one index structure between L and U
         for &(r, c) in &self.entries {
             tri.add_triplet(r, c, 1.0);
+            tri.add_triplet(c, r, 1.0);
         }
         let csc: sprs::CsMat<f64> = tri.to_csc();
         let col_ptr: Vec<usize> = csc.indptr().raw_storage().to_vec();
@@ -105,9 +108,9 @@ pub enum SolveError {
     OutOfMemory,
 }
 
-/// Sparse LU of the MNA matrix: symbolic analysis once, numeric factorization on demand,
-/// scratch memory allocated up front.
-pub struct Solver {
+/// faer's sparse LU with partial pivoting: symbolic analysis once, numeric factorization on
+/// demand, scratch memory allocated up front. The fallback when the static pivot order fails.
+pub struct FaerLu {
     symbolic: SymbolicLu<usize>,
     numeric: NumericLu<usize, f64>,
     mem: MemBuffer,
@@ -117,19 +120,20 @@ pub struct Solver {
     factored: bool,
 }
 
-impl std::fmt::Debug for Solver {
+impl std::fmt::Debug for FaerLu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Solver").field("n", &self.n).field("factored", &self.factored).finish()
+        f.debug_struct("FaerLu").field("n", &self.n).field("factored", &self.factored).finish()
     }
 }
 
-impl Solver {
+impl FaerLu {
     /// Symbolic analysis (column ordering and elimination structure) of a pattern.
-    pub fn new(pattern: &Pattern) -> Result<Solver, SolveError> {
+    pub fn new(pattern: &Pattern) -> Result<FaerLu, SolveError> {
         // Measured on the ngspice corpus (release build): the supernodal variant factors the
         // 900-node mesh and the 400-unknown random network about 2x faster than the
         // simplicial one faer picks by default; below ~100 unknowns the simplicial one is
-        // slightly faster. FREQPROP_LU=simplicial|supernodal overrides, for measurements.
+        // slightly faster. FREQPROP_LU=simplicial|supernodal forces this solver and a variant
+        // (for measurements; the default is the static-pivot LU, see `Solver`).
         use faer::sparse::linalg::SupernodalThreshold;
         let mut params = LuSymbolicParams::default();
         params.supernodal_flop_ratio_threshold = match std::env::var("FREQPROP_LU").as_deref() {
@@ -148,7 +152,7 @@ impl Solver {
         // keep the symbolic matrix alive: faer's SymbolicLu does not borrow it
         let sym = SymbolicSparseColMat::<usize>::new_checked(pattern.n, pattern.n, pattern.col_ptr.clone(), None, pattern.row_idx.clone());
         let (_, _, col_ptr, _, row_idx) = sym.into_parts();
-        Ok(Solver { symbolic, numeric: NumericLu::new(), mem, pattern_col_ptr: col_ptr, pattern_row_idx: row_idx, n: pattern.n, factored: false })
+        Ok(FaerLu { symbolic, numeric: NumericLu::new(), mem, pattern_col_ptr: col_ptr, pattern_row_idx: row_idx, n: pattern.n, factored: false })
     }
 
     /// Numeric factorization of the values (the first `nnz` entries of `values`).
@@ -165,30 +169,107 @@ impl Solver {
         Ok(())
     }
 
-    /// Solve A·x = b in place; `b[0]` (ground) is ignored and `b[1..=n]` are the unknowns.
+    /// Solve A·x = b in place (0-based, length n).
     pub fn solve(&mut self, b: &mut [f64]) {
         debug_assert!(self.factored);
         let n = self.n;
-        let b = &mut b[1..];
         let lu = faer::sparse::linalg::lu::LuRef::new_unchecked(&self.symbolic, &self.numeric);
         let rhs = MatMut::from_column_major_slice_mut(&mut b[..n], n, 1);
         let stack = MemStack::new(&mut self.mem);
         lu.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
     }
 
-    /// Solve Aᵀ·x = b in place (adjoint systems), same indexing as [`Solver::solve`].
+    /// Solve Aᵀ·x = b in place (0-based, length n).
     pub fn solve_transpose(&mut self, b: &mut [f64]) {
         debug_assert!(self.factored);
         let n = self.n;
-        let b = &mut b[1..];
         let lu = faer::sparse::linalg::lu::LuRef::new_unchecked(&self.symbolic, &self.numeric);
         let rhs = MatMut::from_column_major_slice_mut(&mut b[..n], n, 1);
         let stack = MemStack::new(&mut self.mem);
         lu.solve_transpose_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
     }
 
+}
+
+/// The circuit solver: the static-pivot LU ([`crate::lu::StaticLu`]) while its pivots hold,
+/// faer's partial-pivoting LU from the first factorization where one does not.
+#[derive(Debug)]
+pub struct Solver {
+    fast: Option<crate::lu::StaticLu>,
+    pivoting: Option<FaerLu>,
+    pattern: Pattern,
+    factored: bool,
+    use_pivoting: bool,
+}
+
+impl Solver {
+    /// Symbolic analysis of a pattern; `late[i]` (0-based) marks branch-current unknowns,
+    /// ordered after the node voltages.
+    pub fn new(pattern: &Pattern, late: &[bool]) -> Result<Solver, SolveError> {
+        let forced = std::env::var("FREQPROP_LU").ok();
+        let fast = if forced.is_none() || forced.as_deref() == Some("static") {
+            crate::lu::StaticLu::new(pattern.n, &pattern.col_ptr, &pattern.row_idx, late)
+        } else {
+            None
+        };
+        let pivoting = if fast.is_none() { Some(FaerLu::new(pattern)?) } else { None };
+        Ok(Solver { use_pivoting: fast.is_none(), fast, pivoting, pattern: pattern.clone(), factored: false })
+    }
+
+    /// Numeric factorization of the values (the first `nnz` entries of `values`).
+    pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
+        self.factored = false;
+        if !self.use_pivoting {
+            if let Some(f) = &mut self.fast {
+                if f.factor(values).is_ok() {
+                    self.factored = true;
+                    return Ok(());
+                }
+            }
+            // the static order met a small pivot: pivot dynamically from now on
+            self.use_pivoting = true;
+        }
+        if self.pivoting.is_none() {
+            self.pivoting = Some(FaerLu::new(&self.pattern)?);
+        }
+        self.pivoting.as_mut().expect("pivoting LU").factor(values)?;
+        self.factored = true;
+        Ok(())
+    }
+
+    /// Solve A·x = b in place; `b[0]` (ground) is ignored and `b[1..=n]` are the unknowns.
+    pub fn solve(&mut self, b: &mut [f64]) {
+        debug_assert!(self.factored);
+        let b = &mut b[1..=self.pattern.n];
+        match (self.use_pivoting, &mut self.fast, &mut self.pivoting) {
+            (false, Some(f), _) => f.solve(b),
+            (_, _, Some(p)) => p.solve(b),
+            _ => unreachable!("no factorization"),
+        }
+    }
+
+    /// Solve Aᵀ·x = b in place (adjoint systems), same indexing as [`Solver::solve`].
+    pub fn solve_transpose(&mut self, b: &mut [f64]) {
+        debug_assert!(self.factored);
+        let b = &mut b[1..=self.pattern.n];
+        match (self.use_pivoting, &mut self.fast, &mut self.pivoting) {
+            (false, Some(f), _) => f.solve_transpose(b),
+            (_, _, Some(p)) => p.solve_transpose(b),
+            _ => unreachable!("no factorization"),
+        }
+    }
+
     /// Whether a valid factorization is held.
     pub fn is_factored(&self) -> bool {
         self.factored
+    }
+
+    /// Which factorization is in use: `static` (fixed pivot order) or `pivoting` (faer).
+    pub fn kind(&self) -> &'static str {
+        if self.use_pivoting {
+            "pivoting"
+        } else {
+            "static"
+        }
     }
 }

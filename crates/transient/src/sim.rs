@@ -146,7 +146,8 @@ impl Simulator {
         for d in devices.all_mut() {
             d.bind(&pattern);
         }
-        let solver = Solver::new(&pattern)?;
+        let late: Vec<bool> = (1..=n).map(|i| layout.is_current(i)).collect();
+        let solver = Solver::new(&pattern, &late)?;
         let nnz = pattern.nnz;
         let mut clamps = Vec::new();
         for &(node, v) in &c.initial_conditions {

@@ -14,9 +14,11 @@ use clap::{Parser, Subcommand};
 
 pub mod compare;
 pub mod error;
+pub mod gradcheck;
 pub mod plot;
 pub mod simulate;
 pub mod spectrum;
+pub mod train;
 
 pub use error::CliError;
 
@@ -38,6 +40,10 @@ pub enum Command {
     Compare(compare::Args),
     /// Read amplitude and phase of node voltages at given frequencies.
     Spectrum(spectrum::Args),
+    /// Train a network with frequency propagation (or the exact adjoint gradient).
+    Train(train::Args),
+    /// Check the frequency-propagation update against the exact gradient.
+    Gradcheck(gradcheck::Args),
     /// Draw waveforms of a stored run (HDF5, rawfile or CSV) to a PNG.
     Plot(plot::Args),
 }
@@ -66,6 +72,8 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Spectrum(args) => spectrum::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Gradcheck(args) => gradcheck::run(args),
         Command::Plot(args) => plot::run(args),
     }
 }

@@ -1,0 +1,128 @@
+//! `freqprop train`: train a network with frequency propagation (or the exact adjoint
+//! gradient) from a TOML configuration; checkpoint every epoch; `--resume` continues a run
+//! bit-identically.
+
+use crate::CliError;
+use learn::train::{config_base, load_checkpoint, read_config, save_checkpoint, EngineKind, Trainer};
+use learn::LearnError;
+use std::path::PathBuf;
+
+/// Arguments of `freqprop train`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Training configuration (TOML; see examples/iris.toml).
+    pub config: PathBuf,
+    /// Run file (JSON checkpoint written atomically after every epoch).
+    #[arg(short, long, default_value = "run.json")]
+    pub output: PathBuf,
+    /// Override the seed (split, initial conductances, shuffles).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Continue from the run file.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print a JSON summary instead of the progress bar.
+    #[arg(long)]
+    pub json: bool,
+    /// Gradient engine: adjoint (exact) or transient (the physical protocol).
+    #[arg(long)]
+    pub engine: Option<EngineKind>,
+    /// Override the number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+}
+
+pub(crate) fn learn_err(e: LearnError) -> CliError {
+    if e.is_input() {
+        CliError::Input(e.to_string())
+    } else {
+        CliError::Run(e.to_string())
+    }
+}
+
+/// Run `freqprop train`.
+pub fn run(args: Args) -> Result<i32, CliError> {
+    let mut config = read_config(&args.config).map_err(learn_err)?;
+    if let Some(s) = args.seed {
+        config.train.seed = s;
+    }
+    if let Some(e) = args.engine {
+        config.train.engine = e;
+    }
+    if let Some(e) = args.epochs {
+        config.train.epochs = e;
+    }
+    let base = config_base(&args.config);
+    let start = std::time::Instant::now();
+    let mut trainer = if args.resume {
+        let ck = load_checkpoint(&args.output).map_err(learn_err)?;
+        Trainer::resume(config, &base, &ck).map_err(learn_err)?
+    } else {
+        Trainer::new(config, &base).map_err(learn_err)?
+    };
+    let epochs = trainer.config.train.epochs;
+    let n_train = trainer.split.train.len() as u64;
+    let bar = if args.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new((epochs.saturating_sub(trainer.epoch)) as u64 * n_train);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {prefix} {msg}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
+        b
+    };
+    let mut last_msg = String::new();
+    while trainer.epoch < epochs {
+        bar.set_prefix(format!("{}/{}", trainer.epoch + 1, epochs));
+        let msg0 = last_msg.clone();
+        let mut cb = |_done: usize, _total: usize, loss: f64| {
+            bar.inc(0);
+            bar.set_message(format!("loss {loss:.4} {msg0}"));
+        };
+        let before = trainer.epoch;
+        let s = trainer.train_epoch(&mut cb).map_err(learn_err)?;
+        bar.inc(n_train);
+        let _ = before;
+        last_msg = match (s.train_accuracy, s.test_accuracy) {
+            (Some(a), Some(b)) => format!("| train acc {:.1}% test acc {:.1}%", 100.0 * a, 100.0 * b),
+            _ => format!("| train loss {:.4e} test loss {:.4e}", s.train_loss, s.test_loss),
+        };
+        save_checkpoint(&args.output, &trainer.checkpoint()).map_err(learn_err)?;
+    }
+    bar.finish_and_clear();
+    let last = trainer.history.last().cloned();
+    let seconds = start.elapsed().as_secs_f64();
+    match last {
+        None => return Err(CliError::Run("no epoch was run (already complete?)".into())),
+        Some(s) => {
+            if args.json {
+                let j = serde_json::json!({
+                    "epochs": s.epoch,
+                    "engine": trainer.config.train.engine,
+                    "seed": trainer.config.train.seed,
+                    "train_loss": s.train_loss,
+                    "test_loss": s.test_loss,
+                    "train_accuracy": s.train_accuracy,
+                    "test_accuracy": s.test_accuracy,
+                    "seconds": seconds,
+                    "run": args.output.display().to_string(),
+                });
+                println!("{}", serde_json::to_string_pretty(&j).unwrap());
+            } else {
+                println!(
+                    "epoch {}: train loss {:.5} test loss {:.5}{}{}  ({:.1} s) -> {}",
+                    s.epoch,
+                    s.train_loss,
+                    s.test_loss,
+                    s.train_accuracy.map(|a| format!(", train accuracy {:.2}%", 100.0 * a)).unwrap_or_default(),
+                    s.test_accuracy.map(|a| format!(", test accuracy {:.2}%", 100.0 * a)).unwrap_or_default(),
+                    seconds,
+                    args.output.display()
+                );
+            }
+        }
+    }
+    Ok(0)
+}

@@ -211,6 +211,9 @@ impl Simulator {
                     order = 1;
                     if h < hmin {
                         summary.newton_iterations = self.stats.newton_iterations - it0;
+                        summary.seconds = start.elapsed().as_secs_f64();
+                        self.stats.accepted += summary.accepted;
+                        self.stats.rejected += summary.rejected;
                         return Err(SimError::Timestep {
                             time: t,
                             step: htry,

@@ -18,6 +18,7 @@ pub mod gradcheck;
 pub mod plot;
 pub mod simulate;
 pub mod spectrum;
+pub mod sweep;
 pub mod train;
 
 pub use error::CliError;
@@ -46,6 +47,8 @@ pub enum Command {
     Gradcheck(gradcheck::Args),
     /// Draw waveforms of a stored run (HDF5, rawfile or CSV) to a PNG.
     Plot(plot::Args),
+    /// Parameter sweeps: plan, run locally or as a Slurm job array, status, collect.
+    Sweep(sweep::Args),
 }
 
 /// Run the command line with the process arguments; returns the exit code.
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Train(args) => train::run(args),
         Command::Gradcheck(args) => gradcheck::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }

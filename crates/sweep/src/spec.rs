@@ -54,7 +54,7 @@ impl AxisSpec {
         } else if let Some((a, b, n)) = self.linspace {
             spaced(a, b, n, false)
         } else if let Some((a, b, n)) = self.logspace {
-            if !(a > 0.0 && b > 0.0) && !(a < 0.0 && b < 0.0) {
+            if a * b <= 0.0 || a.is_nan() || b.is_nan() {
                 return Err(format!(
                     "axis '{}': logspace needs start and stop of the same sign, not zero",
                     self.param

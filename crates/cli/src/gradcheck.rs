@@ -19,6 +19,9 @@ pub struct Args {
     /// Override the seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Remove the diodes (a linear network: the rule is exact for any β).
+    #[arg(long)]
+    pub linear: bool,
 }
 
 /// Run `freqprop gradcheck`.
@@ -26,6 +29,9 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let mut config = read_config(&args.config).map_err(learn_err)?;
     if let Some(s) = args.seed {
         config.train.seed = s;
+    }
+    if args.linear {
+        config.network.nonlinearity = learn::network::Nonlinearity::None;
     }
     let base = config_base(&args.config);
     let (split, net) = setup(&config, &base).map_err(learn_err)?;

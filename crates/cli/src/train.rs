@@ -3,7 +3,9 @@
 //! bit-identically.
 
 use crate::CliError;
-use learn::train::{config_base, load_checkpoint, read_config, save_checkpoint, EngineKind, Trainer};
+use learn::train::{
+    config_base, load_checkpoint, read_config, save_checkpoint, EngineKind, Trainer,
+};
 use learn::LearnError;
 use std::path::PathBuf;
 
@@ -65,11 +67,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let bar = if args.json {
         indicatif::ProgressBar::hidden()
     } else {
-        let b = indicatif::ProgressBar::new((epochs.saturating_sub(trainer.epoch)) as u64 * n_train);
+        let b =
+            indicatif::ProgressBar::new((epochs.saturating_sub(trainer.epoch)) as u64 * n_train);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] epoch {prefix} {msg}")
-                .unwrap()
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] epoch {prefix} {msg}",
+            )
+            .unwrap()
+            .progress_chars("=> "),
         );
         b
     };
@@ -86,8 +91,13 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         bar.inc(n_train);
         let _ = before;
         last_msg = match (s.train_accuracy, s.test_accuracy) {
-            (Some(a), Some(b)) => format!("| train acc {:.1}% test acc {:.1}%", 100.0 * a, 100.0 * b),
-            _ => format!("| train loss {:.4e} test loss {:.4e}", s.train_loss, s.test_loss),
+            (Some(a), Some(b)) => {
+                format!("| train acc {:.1}% test acc {:.1}%", 100.0 * a, 100.0 * b)
+            }
+            _ => format!(
+                "| train loss {:.4e} test loss {:.4e}",
+                s.train_loss, s.test_loss
+            ),
         };
         save_checkpoint(&args.output, &trainer.checkpoint()).map_err(learn_err)?;
     }
@@ -116,8 +126,12 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                     s.epoch,
                     s.train_loss,
                     s.test_loss,
-                    s.train_accuracy.map(|a| format!(", train accuracy {:.2}%", 100.0 * a)).unwrap_or_default(),
-                    s.test_accuracy.map(|a| format!(", test accuracy {:.2}%", 100.0 * a)).unwrap_or_default(),
+                    s.train_accuracy
+                        .map(|a| format!(", train accuracy {:.2}%", 100.0 * a))
+                        .unwrap_or_default(),
+                    s.test_accuracy
+                        .map(|a| format!(", test accuracy {:.2}%", 100.0 * a))
+                        .unwrap_or_default(),
                     seconds,
                     args.output.display()
                 );

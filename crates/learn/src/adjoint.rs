@@ -51,29 +51,46 @@ impl Probe {
             sim,
             trainable: net.trainable.clone(),
             pairs: net.trainable_nodes(),
-            inputs: net.inputs.iter().map(|i| (i.element, i.feature, i.scale)).collect(),
+            inputs: net
+                .inputs
+                .iter()
+                .map(|i| (i.element, i.feature, i.scale))
+                .collect(),
             outputs: net.outputs.clone(),
         })
     }
 
     pub fn set_conductances(&mut self, g: &[f64]) -> Result<(), LearnError> {
         for (&k, &gk) in self.trainable.iter().zip(g) {
-            self.sim.set_resistance(k, 1.0 / gk).map_err(|e| LearnError::Sim(e.to_string()))?;
+            self.sim
+                .set_resistance(k, 1.0 / gk)
+                .map_err(|e| LearnError::Sim(e.to_string()))?;
         }
         Ok(())
     }
 
     pub fn set_inputs(&mut self, x: &[f64]) -> Result<(), LearnError> {
         for &(el, f, s) in &self.inputs {
-            let v = *x.get(f).ok_or_else(|| LearnError::Data(format!("sample has {} features, the network reads feature {f}", x.len())))?;
-            self.sim.set_source(el, Source::dc(s * v)).map_err(|e| LearnError::Sim(e.to_string()))?;
+            let v = *x.get(f).ok_or_else(|| {
+                LearnError::Data(format!(
+                    "sample has {} features, the network reads feature {f}",
+                    x.len()
+                ))
+            })?;
+            self.sim
+                .set_source(el, Source::dc(s * v))
+                .map_err(|e| LearnError::Sim(e.to_string()))?;
         }
         Ok(())
     }
 
     /// Equilibrium for the current inputs: the solution vector.
     pub fn equilibrium(&mut self) -> Result<Vec<f64>, LearnError> {
-        Ok(self.sim.operating_point().map_err(|e| LearnError::Sim(e.to_string()))?.x)
+        Ok(self
+            .sim
+            .operating_point()
+            .map_err(|e| LearnError::Sim(e.to_string()))?
+            .x)
     }
 
     pub fn read_outputs(&self, x: &[f64]) -> Vec<f64> {
@@ -89,7 +106,9 @@ pub struct AdjointEngine {
 impl AdjointEngine {
     /// Prepare a simulator for `net` (symbolic analysis once).
     pub fn new(net: &Network) -> Result<AdjointEngine, LearnError> {
-        Ok(AdjointEngine { probe: Probe::new(net, &net.circuit)? })
+        Ok(AdjointEngine {
+            probe: Probe::new(net, &net.circuit)?,
+        })
     }
 
     /// Set the trainable conductances.
@@ -105,13 +124,19 @@ impl AdjointEngine {
     }
 
     /// Loss and exact gradient for one sample.
-    pub fn gradient(&mut self, x: &[f64], target: &Target, obj: &Objective) -> Result<SampleGrad, LearnError> {
+    pub fn gradient(
+        &mut self,
+        x: &[f64],
+        target: &Target,
+        obj: &Objective,
+    ) -> Result<SampleGrad, LearnError> {
         self.probe.set_inputs(x)?;
         let v = self.probe.equilibrium()?;
         let y = self.probe.read_outputs(&v);
         let (loss, dy) = obj.eval(&y, target);
         let sim = &mut self.probe.sim;
-        sim.factor_dc_jacobian(&v).map_err(|e| LearnError::Sim(e.to_string()))?;
+        sim.factor_dc_jacobian(&v)
+            .map_err(|e| LearnError::Sim(e.to_string()))?;
         let mut u = vec![0.0; v.len()];
         for (o, d) in self.probe.outputs.iter().zip(&dy) {
             // e = −∂C/∂v: −dC/dy at pos, +dC/dy at neg
@@ -119,10 +144,20 @@ impl AdjointEngine {
             u[o.neg] += d;
         }
         u[0] = 0.0;
-        sim.solve_with_last_jacobian(&mut u, true).map_err(|e| LearnError::Sim(e.to_string()))?;
+        sim.solve_with_last_jacobian(&mut u, true)
+            .map_err(|e| LearnError::Sim(e.to_string()))?;
         u[0] = 0.0;
-        let grad = self.probe.pairs.iter().map(|&(a, b)| (v[a] - v[b]) * (u[a] - u[b])).collect();
-        Ok(SampleGrad { loss, outputs: y, grad })
+        let grad = self
+            .probe
+            .pairs
+            .iter()
+            .map(|&(a, b)| (v[a] - v[b]) * (u[a] - u[b]))
+            .collect();
+        Ok(SampleGrad {
+            loss,
+            outputs: y,
+            grad,
+        })
     }
 
     /// Loss only (for finite differences).

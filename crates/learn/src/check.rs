@@ -13,7 +13,12 @@ pub fn compare(a: &[f64], b: &[f64]) -> (f64, f64) {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
     let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let diff = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt();
     (dot / (na * nb), diff / nb)
 }
 
@@ -50,7 +55,11 @@ pub struct GradcheckReport {
 }
 
 /// Mean exact gradient over samples.
-pub fn mean_adjoint(net: &Network, samples: &[(Vec<f64>, Target)], obj: &Objective) -> Result<Vec<f64>, LearnError> {
+pub fn mean_adjoint(
+    net: &Network,
+    samples: &[(Vec<f64>, Target)],
+    obj: &Objective,
+) -> Result<Vec<f64>, LearnError> {
     let mut eng = AdjointEngine::new(net)?;
     let mut sum = vec![0.0; net.trainable.len()];
     for (x, t) in samples {
@@ -61,7 +70,12 @@ pub fn mean_adjoint(net: &Network, samples: &[(Vec<f64>, Target)], obj: &Objecti
 }
 
 /// Mean transient-engine estimate over samples.
-pub fn mean_transient(net: &Network, samples: &[(Vec<f64>, Target)], obj: &Objective, opts: &TransientOptions) -> Result<Vec<f64>, LearnError> {
+pub fn mean_transient(
+    net: &Network,
+    samples: &[(Vec<f64>, Target)],
+    obj: &Objective,
+    opts: &TransientOptions,
+) -> Result<Vec<f64>, LearnError> {
     let mut eng = TransientEngine::new(net, opts)?;
     let mut sum = vec![0.0; net.trainable.len()];
     for (x, t) in samples {
@@ -72,7 +86,12 @@ pub fn mean_transient(net: &Network, samples: &[(Vec<f64>, Target)], obj: &Objec
 }
 
 /// Central finite differences of the mean loss, step `rel_step·g_j` per conductance.
-pub fn finite_differences(net: &Network, samples: &[(Vec<f64>, Target)], obj: &Objective, rel_step: f64) -> Result<Vec<f64>, LearnError> {
+pub fn finite_differences(
+    net: &Network,
+    samples: &[(Vec<f64>, Target)],
+    obj: &Objective,
+    rel_step: f64,
+) -> Result<Vec<f64>, LearnError> {
     let mut eng = AdjointEngine::new(net)?;
     let g0 = net.conductances();
     let mut g = g0.clone();
@@ -108,20 +127,32 @@ pub fn gradcheck(
     fd: Option<f64>,
 ) -> Result<GradcheckReport, LearnError> {
     if samples.is_empty() {
-        return Err(LearnError::Config("gradcheck needs at least one sample".into()));
+        return Err(LearnError::Config(
+            "gradcheck needs at least one sample".into(),
+        ));
     }
     let exact = mean_adjoint(net, samples, obj)?;
     let est = mean_transient(net, samples, obj, opts)?;
     let (cosine, rel_error) = compare(&est, &exact);
     let mut table = Vec::new();
     for &b in betas {
-        let o = TransientOptions { beta: b, ..opts.clone() };
+        let o = TransientOptions {
+            beta: b,
+            ..opts.clone()
+        };
         let e = mean_transient(net, samples, obj, &o)?;
         let (c, r) = compare(&e, &exact);
-        table.push(BetaRow { beta: b, cosine: c, rel_error: r });
+        table.push(BetaRow {
+            beta: b,
+            cosine: c,
+            rel_error: r,
+        });
     }
     let finite_differences = match fd {
-        Some(step) => Some(compare(&exact, &finite_differences(net, samples, obj, step)?)),
+        Some(step) => Some(compare(
+            &exact,
+            &finite_differences(net, samples, obj, step)?,
+        )),
         None => None,
     };
     let grad_norm = exact.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -153,6 +184,11 @@ pub struct GradcheckOptions {
 
 impl Default for GradcheckOptions {
     fn default() -> Self {
-        GradcheckOptions { samples: 4, betas: vec![], finite_differences: true, fd_step: 1e-5 }
+        GradcheckOptions {
+            samples: 4,
+            betas: vec![],
+            finite_differences: true,
+            fd_step: 1e-5,
+        }
     }
 }

@@ -36,7 +36,11 @@ impl Dataset {
         self.x.first().map_or(0, |r| r.len())
     }
     fn subset(&self, idx: &[usize]) -> Dataset {
-        Dataset { x: idx.iter().map(|&i| self.x[i].clone()).collect(), y: idx.iter().map(|&i| self.y[i].clone()).collect(), n_classes: self.n_classes }
+        Dataset {
+            x: idx.iter().map(|&i| self.x[i].clone()).collect(),
+            y: idx.iter().map(|&i| self.y[i].clone()).collect(),
+            n_classes: self.n_classes,
+        }
     }
 }
 
@@ -56,19 +60,35 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset, LearnError> {
         let nums = match nums {
             Ok(v) => v,
             Err(_) if x.is_empty() && labels.is_empty() && ln == 0 => continue,
-            Err(e) => return Err(LearnError::Data(format!("{name}:{}: not a number ({e}): {line}", ln + 1))),
+            Err(e) => {
+                return Err(LearnError::Data(format!(
+                    "{name}:{}: not a number ({e}): {line}",
+                    ln + 1
+                )))
+            }
         };
         if nums.len() < 2 {
-            return Err(LearnError::Data(format!("{name}:{}: need at least one feature and a label", ln + 1)));
+            return Err(LearnError::Data(format!(
+                "{name}:{}: need at least one feature and a label",
+                ln + 1
+            )));
         }
         if let Some(first) = x.first() {
             let first: &Vec<f64> = first;
             if first.len() + 1 != nums.len() {
-                return Err(LearnError::Data(format!("{name}:{}: {} columns, expected {}", ln + 1, nums.len(), first.len() + 1)));
+                return Err(LearnError::Data(format!(
+                    "{name}:{}: {} columns, expected {}",
+                    ln + 1,
+                    nums.len(),
+                    first.len() + 1
+                )));
             }
         }
         if nums.iter().any(|v| !v.is_finite()) {
-            return Err(LearnError::Data(format!("{name}:{}: non-finite value", ln + 1)));
+            return Err(LearnError::Data(format!(
+                "{name}:{}: non-finite value",
+                ln + 1
+            )));
         }
         labels.push(*nums.last().unwrap());
         x.push(nums[..nums.len() - 1].to_vec());
@@ -76,12 +96,22 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset, LearnError> {
     if x.is_empty() {
         return Err(LearnError::Data(format!("{name}: no data rows")));
     }
-    let integer = labels.iter().all(|l| *l >= 0.0 && l.fract() == 0.0 && *l < 1e6);
+    let integer = labels
+        .iter()
+        .all(|l| *l >= 0.0 && l.fract() == 0.0 && *l < 1e6);
     if integer {
         let n = labels.iter().fold(0.0f64, |a, &b| a.max(b)) as usize + 1;
-        Ok(Dataset { x, y: labels.iter().map(|&l| Target::Class(l as usize)).collect(), n_classes: Some(n) })
+        Ok(Dataset {
+            x,
+            y: labels.iter().map(|&l| Target::Class(l as usize)).collect(),
+            n_classes: Some(n),
+        })
     } else {
-        Ok(Dataset { x, y: labels.iter().map(|&l| Target::Values(vec![l])).collect(), n_classes: None })
+        Ok(Dataset {
+            x,
+            y: labels.iter().map(|&l| Target::Values(vec![l])).collect(),
+            n_classes: None,
+        })
     }
 }
 
@@ -93,22 +123,37 @@ pub fn iris() -> Dataset {
 /// Digits: 1,797 samples, 64 features, 10 classes.
 pub fn digits() -> Dataset {
     let mut text = String::new();
-    flate2::read::GzDecoder::new(DIGITS_CSV_GZ).read_to_string(&mut text).expect("embedded digits data");
+    flate2::read::GzDecoder::new(DIGITS_CSV_GZ)
+        .read_to_string(&mut text)
+        .expect("embedded digits data");
     parse_csv(&text, "digits.csv").expect("embedded digits data")
 }
 
 /// XOR: the four points (±1, ±1); class 1 when the signs differ.
 pub fn xor() -> Dataset {
-    let pts = [(-1.0, -1.0, 0), (-1.0, 1.0, 1), (1.0, -1.0, 1), (1.0, 1.0, 0)];
-    Dataset { x: pts.iter().map(|p| vec![p.0, p.1]).collect(), y: pts.iter().map(|p| Target::Class(p.2)).collect(), n_classes: Some(2) }
+    let pts = [
+        (-1.0, -1.0, 0),
+        (-1.0, 1.0, 1),
+        (1.0, -1.0, 1),
+        (1.0, 1.0, 0),
+    ];
+    Dataset {
+        x: pts.iter().map(|p| vec![p.0, p.1]).collect(),
+        y: pts.iter().map(|p| Target::Class(p.2)).collect(),
+        n_classes: Some(2),
+    }
 }
 
 /// A 1-D nonlinear regression: 64 points x ∈ [−1, 1], y = 0.25·|x| + 0.1·sin(3x) (volts).
 pub fn regression() -> Dataset {
     let n = 64;
-    let x: Vec<f64> = (0..n).map(|i| -1.0 + 2.0 * i as f64 / (n - 1) as f64).collect();
+    let x: Vec<f64> = (0..n)
+        .map(|i| -1.0 + 2.0 * i as f64 / (n - 1) as f64)
+        .collect();
     Dataset {
-        y: x.iter().map(|&v| Target::Values(vec![0.25 * v.abs() + 0.1 * (3.0 * v).sin()])).collect(),
+        y: x.iter()
+            .map(|&v| Target::Values(vec![0.25 * v.abs() + 0.1 * (3.0 * v).sin()]))
+            .collect(),
         x: x.into_iter().map(|v| vec![v]).collect(),
         n_classes: None,
     }
@@ -130,9 +175,16 @@ pub struct Split {
 /// Split deterministically from `seed`: per class (stratified) or overall for regression,
 /// `test_fraction` of the samples (rounded) go to the test set. A fraction of 0 uses the whole
 /// set for both (XOR). Features are then standardised with the training mean and deviation.
-pub fn split(d: &Dataset, test_fraction: f64, seed: u64, standardize: bool) -> Result<Split, LearnError> {
+pub fn split(
+    d: &Dataset,
+    test_fraction: f64,
+    seed: u64,
+    standardize: bool,
+) -> Result<Split, LearnError> {
     if !(0.0..1.0).contains(&test_fraction) {
-        return Err(LearnError::Config(format!("test_fraction must be in [0, 1), got {test_fraction}")));
+        return Err(LearnError::Config(format!(
+            "test_fraction must be in [0, 1), got {test_fraction}"
+        )));
     }
     let mut rng = Rng::new(seed ^ 0x5157_1100);
     let (mut tr, mut te) = (Vec::new(), Vec::new());
@@ -141,7 +193,13 @@ pub fn split(d: &Dataset, test_fraction: f64, seed: u64, standardize: bool) -> R
         te = tr.clone();
     } else {
         let groups: Vec<Vec<usize>> = match d.n_classes {
-            Some(c) => (0..c).map(|k| (0..d.len()).filter(|&i| d.y[i] == Target::Class(k)).collect()).collect(),
+            Some(c) => (0..c)
+                .map(|k| {
+                    (0..d.len())
+                        .filter(|&i| d.y[i] == Target::Class(k))
+                        .collect()
+                })
+                .collect(),
             None => vec![(0..d.len()).collect()],
         };
         for mut g in groups {
@@ -154,7 +212,9 @@ pub fn split(d: &Dataset, test_fraction: f64, seed: u64, standardize: bool) -> R
         te.sort_unstable();
     }
     if tr.is_empty() || te.is_empty() {
-        return Err(LearnError::Config("the split leaves an empty training or test set".into()));
+        return Err(LearnError::Config(
+            "the split leaves an empty training or test set".into(),
+        ));
     }
     let mut train = d.subset(&tr);
     let mut test = d.subset(&te);
@@ -164,7 +224,8 @@ pub fn split(d: &Dataset, test_fraction: f64, seed: u64, standardize: bool) -> R
     if standardize {
         for f in 0..nf {
             let m = train.x.iter().map(|r| r[f]).sum::<f64>() / train.len() as f64;
-            let var = train.x.iter().map(|r| (r[f] - m) * (r[f] - m)).sum::<f64>() / train.len() as f64;
+            let var =
+                train.x.iter().map(|r| (r[f] - m) * (r[f] - m)).sum::<f64>() / train.len() as f64;
             mean[f] = m;
             std[f] = if var > 1e-24 { var.sqrt() } else { 1.0 };
         }
@@ -178,5 +239,10 @@ pub fn split(d: &Dataset, test_fraction: f64, seed: u64, standardize: bool) -> R
     } else {
         mean = vec![0.0; nf];
     }
-    Ok(Split { train, test, mean, std })
+    Ok(Split {
+        train,
+        test,
+        mean,
+        std,
+    })
 }

@@ -39,7 +39,12 @@ pub struct Objective {
 
 impl Default for Objective {
     fn default() -> Self {
-        Objective { kind: LossKind::CrossEntropy, scale: 10.0, target_low: 0.0, target_high: 0.5 }
+        Objective {
+            kind: LossKind::CrossEntropy,
+            scale: 10.0,
+            target_low: 0.0,
+            target_high: 0.5,
+        }
     }
 }
 
@@ -48,11 +53,18 @@ impl Objective {
     pub fn eval(&self, y: &[f64], t: &Target) -> (f64, Vec<f64>) {
         match (self.kind, t) {
             (LossKind::CrossEntropy, Target::Class(c)) => {
-                let m = y.iter().map(|v| self.scale * v).fold(f64::NEG_INFINITY, f64::max);
+                let m = y
+                    .iter()
+                    .map(|v| self.scale * v)
+                    .fold(f64::NEG_INFINITY, f64::max);
                 let z: Vec<f64> = y.iter().map(|v| (self.scale * v - m).exp()).collect();
                 let s: f64 = z.iter().sum();
                 let loss = -(self.scale * y[*c] - m - s.ln());
-                let d = z.iter().enumerate().map(|(k, zk)| self.scale * (zk / s - if k == *c { 1.0 } else { 0.0 })).collect();
+                let d = z
+                    .iter()
+                    .enumerate()
+                    .map(|(k, zk)| self.scale * (zk / s - if k == *c { 1.0 } else { 0.0 }))
+                    .collect();
                 (loss, d)
             }
             _ => {
@@ -74,8 +86,20 @@ impl Objective {
     fn target_values(&self, n: usize, t: &Target) -> Vec<f64> {
         match t {
             Target::Values(v) => v.clone(),
-            Target::Class(c) if n == 1 => vec![if *c == 1 { self.target_high } else { self.target_low }],
-            Target::Class(c) => (0..n).map(|k| if k == *c { self.target_high } else { self.target_low }).collect(),
+            Target::Class(c) if n == 1 => vec![if *c == 1 {
+                self.target_high
+            } else {
+                self.target_low
+            }],
+            Target::Class(c) => (0..n)
+                .map(|k| {
+                    if k == *c {
+                        self.target_high
+                    } else {
+                        self.target_low
+                    }
+                })
+                .collect(),
         }
     }
 

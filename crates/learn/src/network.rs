@@ -84,12 +84,17 @@ impl Network {
 
     /// Trainable resistor names.
     pub fn trainable_names(&self) -> Vec<String> {
-        self.trainable.iter().map(|&k| self.circuit.elements[k].name.clone()).collect()
+        self.trainable
+            .iter()
+            .map(|&k| self.circuit.elements[k].name.clone())
+            .collect()
     }
 
     /// Source value of every input for sample `x`.
     pub fn input_values<'a>(&'a self, x: &'a [f64]) -> impl Iterator<Item = (usize, f64)> + 'a {
-        self.inputs.iter().map(move |i| (i.element, i.scale * x[i.feature]))
+        self.inputs
+            .iter()
+            .map(move |i| (i.element, i.scale * x[i.feature]))
     }
 
     /// Clip conductances to `[g_min, g_max]`.
@@ -172,10 +177,29 @@ struct Builder {
 
 impl Builder {
     fn new(title: &str, common: &Common) -> Builder {
-        let mut c = Circuit { title: title.to_string(), ..Default::default() };
+        let mut c = Circuit {
+            title: title.to_string(),
+            ..Default::default()
+        };
         tighten_options(&mut c);
-        c.models.insert("dlearn".into(), DiodeModel { is: common.diode_is, n: common.diode_n, ..Default::default() });
-        Builder { c, trainable: vec![], inputs: vec![], common: common.clone(), n_r: 0, n_d: 0, n_v: 0, diode_count: 0 }
+        c.models.insert(
+            "dlearn".into(),
+            DiodeModel {
+                is: common.diode_is,
+                n: common.diode_n,
+                ..Default::default()
+            },
+        );
+        Builder {
+            c,
+            trainable: vec![],
+            inputs: vec![],
+            common: common.clone(),
+            n_r: 0,
+            n_d: 0,
+            n_v: 0,
+            diode_count: 0,
+        }
     }
 
     fn node(&mut self, name: &str) -> NodeId {
@@ -190,20 +214,42 @@ impl Builder {
     fn vsource(&mut self, node: NodeId, value: f64) -> usize {
         self.n_v += 1;
         let name = format!("v{}", self.n_v);
-        self.push(name, ElementKind::VoltageSource { pos: node, neg: 0, source: Source::dc(value) })
+        self.push(
+            name,
+            ElementKind::VoltageSource {
+                pos: node,
+                neg: 0,
+                source: Source::dc(value),
+            },
+        )
     }
 
     fn trainable(&mut self, a: NodeId, b: NodeId, rng: &mut Rng) {
         self.n_r += 1;
         let g = rng.range(self.common.g_init[0], self.common.g_init[1]);
-        let k = self.push(format!("r{}", self.n_r), ElementKind::Resistor { a, b, resistance: 1.0 / g });
+        let k = self.push(
+            format!("r{}", self.n_r),
+            ElementKind::Resistor {
+                a,
+                b,
+                resistance: 1.0 / g,
+            },
+        );
         self.trainable.push(k);
     }
 
     fn diode(&mut self, anode: NodeId, cathode: NodeId) {
         self.n_d += 1;
         let name = format!("d{}", self.n_d);
-        self.push(name, ElementKind::Diode { anode, cathode, model: "dlearn".into(), area: 1.0 });
+        self.push(
+            name,
+            ElementKind::Diode {
+                anode,
+                cathode,
+                model: "dlearn".into(),
+                area: 1.0,
+            },
+        );
     }
 
     /// The nonlinearity on a hidden node.
@@ -235,7 +281,11 @@ impl Builder {
             for (suffix, sign) in [("p", 1.0), ("n", -1.0)] {
                 let nd = self.node(&format!("in{i}{suffix}"));
                 let el = self.vsource(nd, 0.0);
-                self.inputs.push(InputSource { element: el, feature: i, scale: sign * self.common.input_scale });
+                self.inputs.push(InputSource {
+                    element: el,
+                    feature: i,
+                    scale: sign * self.common.input_scale,
+                });
                 nodes.push(nd);
             }
         }
@@ -250,11 +300,23 @@ impl Builder {
         nodes
     }
 
-    fn finish(mut self, outputs: Vec<Output>, free_nodes: &[NodeId]) -> Result<Network, LearnError> {
+    fn finish(
+        mut self,
+        outputs: Vec<Output>,
+        free_nodes: &[NodeId],
+    ) -> Result<Network, LearnError> {
         if self.common.capacitance > 0.0 {
             for (i, &n) in free_nodes.iter().enumerate() {
                 let cap = self.common.capacitance;
-                self.push(format!("cpar{i}"), ElementKind::Capacitor { a: n, b: 0, capacitance: cap, ic: None });
+                self.push(
+                    format!("cpar{i}"),
+                    ElementKind::Capacitor {
+                        a: n,
+                        b: 0,
+                        capacitance: cap,
+                        ic: None,
+                    },
+                );
             }
         }
         check_common(&self.common)?;
@@ -280,10 +342,16 @@ pub fn tighten_options(c: &mut Circuit) {
 fn check_common(c: &Common) -> Result<(), LearnError> {
     let bad = |m: String| Err(LearnError::Config(m));
     if !(c.g_min > 0.0 && c.g_min < c.g_max && c.g_max.is_finite()) {
-        return bad(format!("need 0 < g_min < g_max, got g_min = {}, g_max = {}", c.g_min, c.g_max));
+        return bad(format!(
+            "need 0 < g_min < g_max, got g_min = {}, g_max = {}",
+            c.g_min, c.g_max
+        ));
     }
     if !(c.g_init[0] > 0.0 && c.g_init[0] <= c.g_init[1] && c.g_init[1].is_finite()) {
-        return bad(format!("g_init must be [low, high] with 0 < low ≤ high, got {:?}", c.g_init));
+        return bad(format!(
+            "g_init must be [low, high] with 0 < low ≤ high, got {:?}",
+            c.g_init
+        ));
     }
     if !(c.capacitance >= 0.0) || !(c.diode_is > 0.0) || !(c.diode_n > 0.0) {
         return bad("capacitance must be ≥ 0, diode_is and diode_n > 0".into());
@@ -312,7 +380,9 @@ pub struct LayeredSpec {
 /// carry the nonlinearity; output nodes connect to the last hidden layer and the rails.
 pub fn layered(spec: &LayeredSpec, common: &Common, seed: u64) -> Result<Network, LearnError> {
     if spec.n_inputs == 0 || spec.n_outputs == 0 {
-        return Err(LearnError::Config("a layered network needs at least one input and one output".into()));
+        return Err(LearnError::Config(
+            "a layered network needs at least one input and one output".into(),
+        ));
     }
     let mut rng = Rng::new(seed ^ 0x1234_5678);
     let mut b = Builder::new("layered network", common);
@@ -429,7 +499,10 @@ pub fn random(spec: &RandomSpec, common: &Common, seed: u64) -> Result<Network, 
     for &n in &internal {
         b.nonlinear(n);
     }
-    let outputs = internal[spec.nodes - spec.n_outputs..].iter().map(|&p| Output { pos: p, neg: 0 }).collect();
+    let outputs = internal[spec.nodes - spec.n_outputs..]
+        .iter()
+        .map(|&p| Output { pos: p, neg: 0 })
+        .collect();
     b.finish(outputs, &internal)
 }
 
@@ -451,7 +524,12 @@ pub struct MeshSpec {
 
 /// Build a mesh network (see [`MeshSpec`]).
 pub fn mesh(spec: &MeshSpec, common: &Common, seed: u64) -> Result<Network, LearnError> {
-    if spec.rows == 0 || spec.cols < 2 || spec.n_outputs > spec.rows || spec.n_inputs == 0 || spec.n_outputs == 0 {
+    if spec.rows == 0
+        || spec.cols < 2
+        || spec.n_outputs > spec.rows
+        || spec.n_inputs == 0
+        || spec.n_outputs == 0
+    {
         return Err(LearnError::Config(format!(
             "a mesh needs cols ≥ 2, inputs, and 1 ≤ n_outputs ≤ rows, got {}×{} with {} outputs",
             spec.rows, spec.cols, spec.n_outputs
@@ -491,8 +569,15 @@ pub fn mesh(spec: &MeshSpec, common: &Common, seed: u64) -> Result<Network, Lear
     }
     let outputs = (0..spec.n_outputs)
         .map(|k| {
-            let r = if spec.n_outputs == 1 { spec.rows / 2 } else { k * (spec.rows - 1) / (spec.n_outputs - 1) };
-            Output { pos: grid[r][spec.cols - 1], neg: 0 }
+            let r = if spec.n_outputs == 1 {
+                spec.rows / 2
+            } else {
+                k * (spec.rows - 1) / (spec.n_outputs - 1)
+            };
+            Output {
+                pos: grid[r][spec.cols - 1],
+                neg: 0,
+            }
         })
         .collect();
     b.finish(outputs, &free)
@@ -545,7 +630,12 @@ pub struct NetlistSpec {
 }
 
 /// Build a network from a parsed netlist `c` (see [`NetlistSpec`]).
-pub fn from_circuit(mut c: Circuit, spec: &NetlistSpec, common: &Common, seed: u64) -> Result<Network, LearnError> {
+pub fn from_circuit(
+    mut c: Circuit,
+    spec: &NetlistSpec,
+    common: &Common,
+    seed: u64,
+) -> Result<Network, LearnError> {
     check_common(common)?;
     tighten_options(&mut c);
     let mut rng = Rng::new(seed ^ 0x4567_89AB);
@@ -563,13 +653,18 @@ pub fn from_circuit(mut c: Circuit, spec: &NetlistSpec, common: &Common, seed: u
                     if lower.ends_with('*') {
                         continue;
                     }
-                    return Err(LearnError::Config(format!("trainable element {} is not a resistor", e.name)));
+                    return Err(LearnError::Config(format!(
+                        "trainable element {} is not a resistor",
+                        e.name
+                    )));
                 }
                 trainable.push(k);
             }
         }
         if trainable.len() == before {
-            return Err(LearnError::Config(format!("trainable: no resistor matches {pat:?}")));
+            return Err(LearnError::Config(format!(
+                "trainable: no resistor matches {pat:?}"
+            )));
         }
     }
     let mut inputs = Vec::new();
@@ -578,13 +673,28 @@ pub fn from_circuit(mut c: Circuit, spec: &NetlistSpec, common: &Common, seed: u
             .elements
             .iter()
             .position(|e| e.name.eq_ignore_ascii_case(&i.source))
-            .ok_or_else(|| LearnError::Config(format!("input source {} is not in the netlist", i.source)))?;
-        if !matches!(c.elements[k].kind, ElementKind::VoltageSource { .. } | ElementKind::CurrentSource { .. }) {
-            return Err(LearnError::Config(format!("input {} is not an independent source", i.source)));
+            .ok_or_else(|| {
+                LearnError::Config(format!("input source {} is not in the netlist", i.source))
+            })?;
+        if !matches!(
+            c.elements[k].kind,
+            ElementKind::VoltageSource { .. } | ElementKind::CurrentSource { .. }
+        ) {
+            return Err(LearnError::Config(format!(
+                "input {} is not an independent source",
+                i.source
+            )));
         }
-        inputs.push(InputSource { element: k, feature: i.feature, scale: i.scale });
+        inputs.push(InputSource {
+            element: k,
+            feature: i.feature,
+            scale: i.scale,
+        });
     }
-    let node = |c: &Circuit, n: &str| c.node(n).ok_or_else(|| LearnError::Config(format!("output node {n} is not in the netlist")));
+    let node = |c: &Circuit, n: &str| {
+        c.node(n)
+            .ok_or_else(|| LearnError::Config(format!("output node {n} is not in the netlist")))
+    };
     let mut outputs = Vec::new();
     for o in &spec.outputs {
         let pos = node(&c, &o.node)?;
@@ -593,12 +703,17 @@ pub fn from_circuit(mut c: Circuit, spec: &NetlistSpec, common: &Common, seed: u
             None => 0,
         };
         if pos == neg {
-            return Err(LearnError::Config(format!("output {} is read against itself", o.node)));
+            return Err(LearnError::Config(format!(
+                "output {} is read against itself",
+                o.node
+            )));
         }
         outputs.push(Output { pos, neg });
     }
     if outputs.is_empty() {
-        return Err(LearnError::Config("the netlist network has no outputs".into()));
+        return Err(LearnError::Config(
+            "the netlist network has no outputs".into(),
+        ));
     }
     if spec.randomize {
         for &k in &trainable {
@@ -620,10 +735,22 @@ pub fn from_circuit(mut c: Circuit, spec: &NetlistSpec, common: &Common, seed: u
             if !sourced.contains(&n) {
                 c.elements.push(Element {
                     name: format!("cpar{n}"),
-                    kind: ElementKind::Capacitor { a: n, b: 0, capacitance: common.capacitance, ic: None },
+                    kind: ElementKind::Capacitor {
+                        a: n,
+                        b: 0,
+                        capacitance: common.capacitance,
+                        ic: None,
+                    },
                 });
             }
         }
     }
-    Ok(Network { circuit: c, trainable, inputs, outputs, g_min: common.g_min, g_max: common.g_max })
+    Ok(Network {
+        circuit: c,
+        trainable,
+        inputs,
+        outputs,
+        g_min: common.g_min,
+        g_max: common.g_max,
+    })
 }

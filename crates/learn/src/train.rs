@@ -6,7 +6,10 @@ use crate::adjoint::{AdjointEngine, SampleGrad};
 use crate::check::GradcheckOptions;
 use crate::data::{self, Dataset, Split};
 use crate::loss::{Objective, Target};
-use crate::network::{self, Common, LayeredSpec, MeshSpec, Network, NetlistInput, NetlistOutput, NetlistSpec, Nonlinearity, RandomSpec};
+use crate::network::{
+    self, Common, LayeredSpec, MeshSpec, NetlistInput, NetlistOutput, NetlistSpec, Network,
+    Nonlinearity, RandomSpec,
+};
 use crate::rng::Rng;
 use crate::transient_engine::{TransientEngine, TransientOptions};
 use crate::LearnError;
@@ -201,7 +204,15 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { engine: EngineKind::Adjoint, epochs: 30, batch_size: 10, lr: 0.1, g_unit: 1e-3, momentum: 0.0, seed: 1 }
+        TrainOptions {
+            engine: EngineKind::Adjoint,
+            epochs: 30,
+            batch_size: 10,
+            lr: 0.1,
+            g_unit: 1e-3,
+            momentum: 0.0,
+            seed: 1,
+        }
     }
 }
 
@@ -213,7 +224,8 @@ pub fn parse_config(text: &str, name: &str) -> Result<Config, LearnError> {
 
 /// Read a configuration file.
 pub fn read_config(path: &Path) -> Result<Config, LearnError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
     parse_config(&text, &path.display().to_string())
 }
 
@@ -226,14 +238,21 @@ pub fn load_dataset(cfg: &DataConfig, base: &Path) -> Result<Dataset, LearnError
         "regression" => data::regression(),
         p => {
             let path = base.join(p);
-            let text = std::fs::read_to_string(&path).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
             data::parse_csv(&text, &path.display().to_string())?
         }
     })
 }
 
 /// Build the network for `n_features` inputs and `n_outputs` outputs.
-pub fn build_network(cfg: &NetworkConfig, n_features: usize, n_outputs: usize, seed: u64, base: &Path) -> Result<Network, LearnError> {
+pub fn build_network(
+    cfg: &NetworkConfig,
+    n_features: usize,
+    n_outputs: usize,
+    seed: u64,
+    base: &Path,
+) -> Result<Network, LearnError> {
     let common = Common {
         g_init: cfg.g_init,
         g_min: cfg.g_min,
@@ -247,18 +266,40 @@ pub fn build_network(cfg: &NetworkConfig, n_features: usize, n_outputs: usize, s
     };
     match cfg.kind {
         NetworkKind::Layered => network::layered(
-            &LayeredSpec { n_inputs: n_features, hidden: cfg.hidden.clone(), n_outputs, output_pairs: cfg.output_pairs },
+            &LayeredSpec {
+                n_inputs: n_features,
+                hidden: cfg.hidden.clone(),
+                n_outputs,
+                output_pairs: cfg.output_pairs,
+            },
             &common,
             seed,
         ),
         NetworkKind::Random => network::random(
-            &RandomSpec { n_inputs: n_features, n_outputs, nodes: cfg.nodes, chords: cfg.chords, fan_in: cfg.fan_in },
+            &RandomSpec {
+                n_inputs: n_features,
+                n_outputs,
+                nodes: cfg.nodes,
+                chords: cfg.chords,
+                fan_in: cfg.fan_in,
+            },
             &common,
             seed,
         ),
-        NetworkKind::Mesh => network::mesh(&MeshSpec { n_inputs: n_features, n_outputs, rows: cfg.rows, cols: cfg.cols }, &common, seed),
+        NetworkKind::Mesh => network::mesh(
+            &MeshSpec {
+                n_inputs: n_features,
+                n_outputs,
+                rows: cfg.rows,
+                cols: cfg.cols,
+            },
+            &common,
+            seed,
+        ),
         NetworkKind::Netlist => {
-            let p = cfg.netlist.as_ref().ok_or_else(|| LearnError::Config("kind = \"netlist\" needs netlist = \"path\"".into()))?;
+            let p = cfg.netlist.as_ref().ok_or_else(|| {
+                LearnError::Config("kind = \"netlist\" needs netlist = \"path\"".into())
+            })?;
             let path = base.join(p);
             let c = circuit::parse_file(&path).map_err(|e| LearnError::Config(e.to_string()))?;
             let spec = NetlistSpec {
@@ -270,10 +311,16 @@ pub fn build_network(cfg: &NetworkConfig, n_features: usize, n_outputs: usize, s
             };
             let net = network::from_circuit(c, &spec, &common, seed)?;
             if net.n_features() > n_features {
-                return Err(LearnError::Config(format!("the netlist reads feature {} but the data have {n_features}", net.n_features() - 1)));
+                return Err(LearnError::Config(format!(
+                    "the netlist reads feature {} but the data have {n_features}",
+                    net.n_features() - 1
+                )));
             }
             if net.outputs.len() != n_outputs {
-                return Err(LearnError::Config(format!("the netlist has {} outputs, the task needs {n_outputs}", net.outputs.len())));
+                return Err(LearnError::Config(format!(
+                    "the netlist has {} outputs, the task needs {n_outputs}",
+                    net.outputs.len()
+                )));
             }
             Ok(net)
         }
@@ -323,17 +370,26 @@ pub struct Checkpoint {
 /// Write a checkpoint atomically.
 pub fn save_checkpoint(path: &Path, ck: &Checkpoint) -> Result<(), LearnError> {
     let text = serde_json::to_string_pretty(ck).map_err(|e| LearnError::Io(e.to_string()))?;
-    let mut f = store::atomic::AtomicFile::create(path).map_err(|e| LearnError::Io(e.to_string()))?;
-    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+    let mut f =
+        store::atomic::AtomicFile::create(path).map_err(|e| LearnError::Io(e.to_string()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())
+        .map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
     f.commit().map_err(|e| LearnError::Io(e.to_string()))
 }
 
 /// Read a checkpoint.
 pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, LearnError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
-    let ck: Checkpoint = serde_json::from_str(&text).map_err(|e| LearnError::Io(format!("{}: not a freqprop run file: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LearnError::Io(format!("{}: {e}", path.display())))?;
+    let ck: Checkpoint = serde_json::from_str(&text)
+        .map_err(|e| LearnError::Io(format!("{}: not a freqprop run file: {e}", path.display())))?;
     if ck.format != "freqprop-run" || ck.version != 1 {
-        return Err(LearnError::Io(format!("{}: not a freqprop run file (format {} v{})", path.display(), ck.format, ck.version)));
+        return Err(LearnError::Io(format!(
+            "{}: not a freqprop run file (format {} v{})",
+            path.display(),
+            ck.format,
+            ck.version
+        )));
     }
     Ok(ck)
 }
@@ -401,10 +457,24 @@ pub fn task_outputs(cfg: &Config, d: &Dataset) -> usize {
 /// Build data split and network from a configuration (deterministic in the seed).
 pub fn setup(config: &Config, base: &Path) -> Result<(Split, Network), LearnError> {
     let d = load_dataset(&config.data, base)?;
-    let split = data::split(&d, config.data.test_fraction, config.train.seed, config.data.standardize)?;
+    let split = data::split(
+        &d,
+        config.data.test_fraction,
+        config.train.seed,
+        config.data.standardize,
+    )?;
     let n_out = task_outputs(config, &d);
-    let net = build_network(&config.network, d.n_features(), n_out, config.train.seed, base)?;
-    config.loss.check(net.outputs.len(), d.n_classes).map_err(LearnError::Config)?;
+    let net = build_network(
+        &config.network,
+        d.n_features(),
+        n_out,
+        config.train.seed,
+        base,
+    )?;
+    config
+        .loss
+        .check(net.outputs.len(), d.n_classes)
+        .map_err(LearnError::Config)?;
     Ok((split, net))
 }
 
@@ -412,7 +482,12 @@ impl Trainer {
     /// A fresh run. `base` resolves relative paths of the configuration.
     pub fn new(config: Config, base: &Path) -> Result<Trainer, LearnError> {
         let t = &config.train;
-        if t.epochs == 0 || t.batch_size == 0 || !(t.lr > 0.0) || !(t.g_unit > 0.0) || !(0.0..1.0).contains(&t.momentum) {
+        if t.epochs == 0
+            || t.batch_size == 0
+            || !(t.lr > 0.0)
+            || !(t.g_unit > 0.0)
+            || !(0.0..1.0).contains(&t.momentum)
+        {
             return Err(LearnError::Config(format!("[train]: need epochs ≥ 1, batch_size ≥ 1, lr > 0, g_unit > 0, 0 ≤ momentum < 1, got {t:?}")));
         }
         let (split, network) = setup(&config, base)?;
@@ -422,7 +497,9 @@ impl Trainer {
         for _ in 0..nthreads {
             engines.push(Mutex::new(match config.train.engine {
                 EngineKind::Adjoint => Engine::Adjoint(AdjointEngine::new(&network)?),
-                EngineKind::Transient => Engine::Transient(Box::new(TransientEngine::new(&network, &config.transient)?)),
+                EngineKind::Transient => {
+                    Engine::Transient(Box::new(TransientEngine::new(&network, &config.transient)?))
+                }
             }));
         }
         Ok(Trainer {
@@ -448,11 +525,15 @@ impl Trainer {
         }
         let mut t = Trainer::new(config, base)?;
         if ck.conductances.len() != t.g.len() || ck.velocity.len() != t.g.len() {
-            return Err(LearnError::Config("the checkpoint's network does not match the configuration".into()));
+            return Err(LearnError::Config(
+                "the checkpoint's network does not match the configuration".into(),
+            ));
         }
         t.g = ck.conductances.clone();
         t.velocity = ck.velocity.clone();
-        t.rng = Rng { state: ck.rng_state };
+        t.rng = Rng {
+            state: ck.rng_state,
+        };
         t.epoch = ck.epoch;
         t.history = ck.history.clone();
         Ok(t)
@@ -507,7 +588,10 @@ impl Trainer {
 
     /// One epoch: shuffle, minibatches (samples in parallel), updates, evaluation.
     /// `progress(done, total, running_loss)` is called after each minibatch.
-    pub fn train_epoch(&mut self, progress: &mut dyn FnMut(usize, usize, f64)) -> Result<EpochStats, LearnError> {
+    pub fn train_epoch(
+        &mut self,
+        progress: &mut dyn FnMut(usize, usize, f64),
+    ) -> Result<EpochStats, LearnError> {
         let start = Instant::now();
         let n = self.split.train.len();
         let mut order: Vec<usize> = (0..n).collect();
@@ -549,7 +633,14 @@ impl Trainer {
         let (train_loss, train_accuracy) = self.evaluate(&self.split.train)?;
         let (test_loss, test_accuracy) = self.evaluate(&self.split.test)?;
         self.epoch += 1;
-        let s = EpochStats { epoch: self.epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds: start.elapsed().as_secs_f64() };
+        let s = EpochStats {
+            epoch: self.epoch,
+            train_loss,
+            train_accuracy,
+            test_loss,
+            test_accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        };
         self.history.push(s.clone());
         Ok(s)
     }
@@ -557,5 +648,8 @@ impl Trainer {
 
 /// Resolve the directory relative paths in a config file refer to.
 pub fn config_base(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."))
+    path.parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."))
 }

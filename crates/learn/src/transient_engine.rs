@@ -30,7 +30,13 @@ pub struct TransientOptions {
 
 impl Default for TransientOptions {
     fn default() -> Self {
-        TransientOptions { beta: 1e-5, freq: 1e3, points_per_period: 32, periods: 1, settle_periods: 0 }
+        TransientOptions {
+            beta: 1e-5,
+            freq: 1e3,
+            points_per_period: 32,
+            periods: 1,
+            settle_periods: 0,
+        }
     }
 }
 
@@ -88,7 +94,8 @@ impl WaveSink for NodeSink {
 impl TransientEngine {
     /// Add one error current source per output to a copy of `net`'s circuit and prepare it.
     pub fn new(net: &Network, opts: &TransientOptions) -> Result<TransientEngine, LearnError> {
-        if !(opts.beta > 0.0 && opts.freq > 0.0 && opts.points_per_period >= 4 && opts.periods >= 1) {
+        if !(opts.beta > 0.0 && opts.freq > 0.0 && opts.points_per_period >= 4 && opts.periods >= 1)
+        {
             return Err(LearnError::Config(format!(
                 "transient: need beta > 0, freq > 0, points_per_period ≥ 4, periods ≥ 1, got {opts:?}"
             )));
@@ -99,16 +106,25 @@ impl TransientEngine {
             // current flows from `pos` through the source to `neg`: it enters node `neg`
             c.elements.push(Element {
                 name: format!("ierr{k}"),
-                kind: ElementKind::CurrentSource { pos: o.neg, neg: o.pos, source: Source::dc(0.0) },
+                kind: ElementKind::CurrentSource {
+                    pos: o.neg,
+                    neg: o.pos,
+                    source: Source::dc(0.0),
+                },
             });
             error_sources.push(c.elements.len() - 1);
         }
-        let has_capacitance = c.elements.iter().any(|e| matches!(e.kind, ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }))
-            || c.models.values().any(|m| m.cjo != 0.0 || m.tt != 0.0);
+        let has_capacitance = c.elements.iter().any(|e| {
+            matches!(
+                e.kind,
+                ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }
+            )
+        }) || c.models.values().any(|m| m.cjo != 0.0 || m.tt != 0.0);
         let probe = Probe::new(net, &c)?;
         let n = opts.points_per_period * opts.periods;
         let dt = 1.0 / (opts.freq * opts.points_per_period as f64);
-        let readout = Readout::new(n, dt, &[0.0, opts.freq]).map_err(|e| LearnError::Config(format!("transient readout: {e}")))?;
+        let readout = Readout::new(n, dt, &[0.0, opts.freq])
+            .map_err(|e| LearnError::Config(format!("transient readout: {e}")))?;
         let scratch = readout.scratch();
         let n_nodes = c.node_count();
         let mut cols = vec![None; n_nodes];
@@ -117,7 +133,12 @@ impl TransientEngine {
                 cols[idx] = Some(col);
             }
         }
-        let sink = NodeSink { cols, n_nodes, rows: 0, data: vec![Vec::with_capacity(n + 1); n_nodes] };
+        let sink = NodeSink {
+            cols,
+            n_nodes,
+            rows: 0,
+            data: vec![Vec::with_capacity(n + 1); n_nodes],
+        };
         Ok(TransientEngine {
             probe,
             error_sources,
@@ -126,7 +147,14 @@ impl TransientEngine {
             scratch,
             has_capacitance,
             sink,
-            coef: vec![Coefficient { freq: 0.0, in_phase: 0.0, quadrature: 0.0 }; 2],
+            coef: vec![
+                Coefficient {
+                    freq: 0.0,
+                    in_phase: 0.0,
+                    quadrature: 0.0
+                };
+                2
+            ],
             node_a: vec![0.0; n_nodes],
             node_e: vec![0.0; n_nodes],
         })
@@ -154,10 +182,20 @@ impl TransientEngine {
                 Some(a) => Source {
                     dc: Some(0.0),
                     ac: None,
-                    tran: Some(TranFn::Sin { vo: 0.0, va: a[k], freq: self.opts.freq, td: 0.0, theta: 0.0, phase: 90.0 }),
+                    tran: Some(TranFn::Sin {
+                        vo: 0.0,
+                        va: a[k],
+                        freq: self.opts.freq,
+                        td: 0.0,
+                        theta: 0.0,
+                        phase: 90.0,
+                    }),
                 },
             };
-            self.probe.sim.set_source(el, src).map_err(|e| LearnError::Sim(e.to_string()))?;
+            self.probe
+                .sim
+                .set_source(el, src)
+                .map_err(|e| LearnError::Sim(e.to_string()))?;
         }
         Ok(())
     }
@@ -171,7 +209,12 @@ impl TransientEngine {
     }
 
     /// Loss and the frequency-propagation gradient estimate `A_j·E_j/β` for one sample.
-    pub fn gradient(&mut self, x: &[f64], target: &Target, obj: &Objective) -> Result<SampleGrad, LearnError> {
+    pub fn gradient(
+        &mut self,
+        x: &[f64],
+        target: &Target,
+        obj: &Objective,
+    ) -> Result<SampleGrad, LearnError> {
         // 1. activation: DC equilibrium, read the outputs, form the error
         let y = self.forward(x)?;
         let (loss, dy) = obj.eval(&y, target);
@@ -184,7 +227,13 @@ impl TransientEngine {
         let n = self.readout.n();
         let t0 = self.opts.settle_periods as f64 * per;
         let tstop = t0 + (n - 1) as f64 * dt;
-        let tran = Tran { tstep: dt, tstop, tstart: 0.0, tmax: Some(dt), uic: false };
+        let tran = Tran {
+            tstep: dt,
+            tstop,
+            tstart: 0.0,
+            tmax: Some(dt),
+            uic: false,
+        };
         let topts = TranOptions {
             output: OutputGrid::Exact { t0, dt },
             max_step: Some(dt),
@@ -195,7 +244,10 @@ impl TransientEngine {
             .transient(&tran, &topts, "freqprop sample", &mut self.sink)
             .map_err(|e| LearnError::Sim(e.to_string()))?;
         if self.sink.rows != n {
-            return Err(LearnError::Sim(format!("transient wrote {} grid points, expected {n}", self.sink.rows)));
+            return Err(LearnError::Sim(format!(
+                "transient wrote {} grid points, expected {n}",
+                self.sink.rows
+            )));
         }
         for node in 1..self.sink.n_nodes {
             self.readout
@@ -209,9 +261,15 @@ impl TransientEngine {
             .probe
             .pairs
             .iter()
-            .map(|&(a, b)| (self.node_a[a] - self.node_a[b]) * (self.node_e[a] - self.node_e[b]) / beta)
+            .map(|&(a, b)| {
+                (self.node_a[a] - self.node_a[b]) * (self.node_e[a] - self.node_e[b]) / beta
+            })
             .collect();
         self.set_errors(None)?;
-        Ok(SampleGrad { loss, outputs: y, grad })
+        Ok(SampleGrad {
+            loss,
+            outputs: y,
+            grad,
+        })
     }
 }

@@ -49,7 +49,10 @@ fn xor_with_transient_engine_learns() {
     for _ in 1..60 {
         last = t.train_epoch(&mut |_, _, _| {}).unwrap();
     }
-    assert!(last.train_loss < 0.5 * first.train_loss, "{first:?} -> {last:?}");
+    assert!(
+        last.train_loss < 0.5 * first.train_loss,
+        "{first:?} -> {last:?}"
+    );
 }
 
 #[test]
@@ -89,7 +92,12 @@ fn resume_is_bit_identical() {
 
 #[test]
 fn unknown_key_is_named_with_file() {
-    let e = parse_config("[data]\ndataset = \"xor\"\n[network]\nhiden = [3]\n", "bad.toml").unwrap_err().to_string();
+    let e = parse_config(
+        "[data]\ndataset = \"xor\"\n[network]\nhiden = [3]\n",
+        "bad.toml",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("bad.toml") && e.contains("hiden"), "{e}");
 }
 
@@ -100,11 +108,19 @@ fn iris_split_is_stratified_and_standardised() {
     let s = learn::data::split(&d, 0.2, 1, true).unwrap();
     assert_eq!((s.train.len(), s.test.len()), (120, 30));
     for k in 0..3 {
-        let n = s.test.y.iter().filter(|t| **t == learn::loss::Target::Class(k)).count();
+        let n = s
+            .test
+            .y
+            .iter()
+            .filter(|t| **t == learn::loss::Target::Class(k))
+            .count();
         assert_eq!(n, 10);
     }
     let m0: f64 = s.train.x.iter().map(|r| r[0]).sum::<f64>() / 120.0;
     assert!(m0.abs() < 1e-12);
     let dg = learn::data::digits();
-    assert_eq!((dg.len(), dg.n_features(), dg.n_classes), (1797, 64, Some(10)));
+    assert_eq!(
+        (dg.len(), dg.n_features(), dg.n_classes),
+        (1797, 64, Some(10))
+    );
 }

@@ -30,22 +30,8 @@ pub(crate) struct Probe {
     pub outputs: Vec<Output>,
 }
 
-/// Workaround: the transient crate's static-pivot LU (commit ab3683c) does not let Newton
-/// converge to the tolerances gradients need (reltol 1e-9, vntol 1e-12) on the learning
-/// networks, while faer's pivoting LU does in 7 iterations. Until that is fixed, select the
-/// pivoting LU for this process unless the user chose one with `FREQPROP_LU`.
-fn select_lu() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if std::env::var_os("FREQPROP_LU").is_none() {
-            std::env::set_var("FREQPROP_LU", "faer");
-        }
-    });
-}
-
 impl Probe {
     pub fn new(net: &Network, c: &circuit::Circuit) -> Result<Probe, LearnError> {
-        select_lu();
         let sim = Simulator::new(c).map_err(|e| LearnError::Sim(e.to_string()))?;
         Ok(Probe {
             sim,

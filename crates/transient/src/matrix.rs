@@ -196,6 +196,10 @@ impl FaerLu {
 #[derive(Debug)]
 pub struct Solver {
     fast: Option<crate::lu::StaticLu>,
+    /// Copy of the factored values and work vectors, for iterative refinement.
+    values: Vec<f64>,
+    rhs: Vec<f64>,
+    res: Vec<f64>,
     pivoting: Option<FaerLu>,
     pattern: Pattern,
     factored: bool,
@@ -213,7 +217,17 @@ impl Solver {
             None
         };
         let pivoting = if fast.is_none() { Some(FaerLu::new(pattern)?) } else { None };
-        Ok(Solver { use_pivoting: fast.is_none(), fast, pivoting, pattern: pattern.clone(), factored: false })
+        let n = pattern.n;
+        Ok(Solver {
+            use_pivoting: fast.is_none(),
+            fast,
+            values: vec![0.0; pattern.nnz],
+            rhs: vec![0.0; n],
+            res: vec![0.0; n],
+            pivoting,
+            pattern: pattern.clone(),
+            factored: false,
+        })
     }
 
     /// Numeric factorization of the values (the first `nnz` entries of `values`).
@@ -222,6 +236,7 @@ impl Solver {
         if !self.use_pivoting {
             if let Some(f) = &mut self.fast {
                 if f.factor(values).is_ok() {
+                    self.values.copy_from_slice(&values[..self.pattern.nnz]);
                     self.factored = true;
                     return Ok(());
                 }
@@ -242,7 +257,24 @@ impl Solver {
         debug_assert!(self.factored);
         let b = &mut b[1..=self.pattern.n];
         match (self.use_pivoting, &mut self.fast, &mut self.pivoting) {
-            (false, Some(f), _) => f.solve(b),
+            (false, Some(f), _) => {
+                // without pivoting, one step of iterative refinement recovers the accuracy a
+                // partial-pivoting LU would give: x += A⁻¹(b − A·x)
+                self.rhs.copy_from_slice(b);
+                f.solve(b);
+                self.res.copy_from_slice(&self.rhs);
+                let p = &self.pattern;
+                for c in 0..p.n {
+                    let xc = b[c];
+                    for k in p.col_ptr[c]..p.col_ptr[c + 1] {
+                        self.res[p.row_idx[k]] -= self.values[k] * xc;
+                    }
+                }
+                f.solve(&mut self.res);
+                for (x, d) in b.iter_mut().zip(&self.res) {
+                    *x += d;
+                }
+            }
             (_, _, Some(p)) => p.solve(b),
             _ => unreachable!("no factorization"),
         }

@@ -38,8 +38,10 @@ test: setup
 demo: setup
 	$(CARGO) build --bin freqprop
 	@mkdir -p out
-	$(FREQPROP) simulate examples/rectifier.cir -o out/demo.h5 --raw out/demo.raw
-	@echo "demo: wrote out/demo.h5 and out/demo.raw"
+	$(FREQPROP) demo -o out/demo
+	$(FREQPROP) simulate examples/rectifier.cir -o out/rectifier.h5 --raw out/rectifier.raw
+	$(FREQPROP) plot out/rectifier.h5 -o out/rectifier.png
+	@echo "demo: trained run and figures in out/demo/; rectifier waveforms in out/rectifier.{h5,raw,png}"
 
 bench: setup
 	$(CARGO) bench

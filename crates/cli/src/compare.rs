@@ -147,8 +147,12 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         if let Some(worst) = report.worst() {
             let aligned = compare::align(&reference, &candidate, &worst.name, &opts)
                 .map_err(|e| CliError::Run(format!("plot: {e}")))?;
-            let diff: Vec<f64> =
-                aligned.candidate.iter().zip(&aligned.reference).map(|(c, r)| c - r).collect();
+            let diff: Vec<f64> = aligned
+                .candidate
+                .iter()
+                .zip(&aligned.reference)
+                .map(|(c, r)| c - r)
+                .collect();
             plot::overlay(
                 png,
                 &worst.name,
@@ -158,7 +162,11 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             )
             .map_err(|e| CliError::Run(e.to_string()))?;
             if !args.json {
-                eprintln!("plot: {} ({}: both traces above, their difference below)", png.display(), worst.name);
+                eprintln!(
+                    "plot: {} ({}: both traces above, their difference below)",
+                    png.display(),
+                    worst.name
+                );
             }
         }
     }
@@ -276,7 +284,6 @@ fn table(r: &Report, args: &Args) -> String {
     }
     s
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod compare;
+pub mod demo;
 pub mod error;
 pub mod gradcheck;
 pub mod plot;
@@ -45,6 +46,9 @@ pub enum Command {
     Train(train::Args),
     /// Check the frequency-propagation update against the exact gradient.
     Gradcheck(gradcheck::Args),
+    /// Train a diode network on Iris with frequency propagation (embedded defaults), check
+    /// it against the exact gradient, and write the run file and figures.
+    Demo(demo::Args),
     /// Draw waveforms of a stored run (HDF5, rawfile or CSV) to a PNG.
     Plot(plot::Args),
     /// Parameter sweeps: plan, run locally or as a Slurm job array, status, collect.
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Train(args) => train::run(args),
         Command::Gradcheck(args) => gradcheck::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Sweep(args) => sweep::run(args),
     }
 }

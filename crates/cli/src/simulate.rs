@@ -61,7 +61,9 @@ impl WaveSink for RawOut {
     fn finish(&mut self) -> Result<(), String> {
         match self {
             RawOut::Binary(w) => w.finish().map_err(|e| e.to_string()),
-            RawOut::Ascii(path, w) => write_waveforms_raw(path, w, RawFormat::Ascii).map_err(|e| e.to_string()),
+            RawOut::Ascii(path, w) => {
+                write_waveforms_raw(path, w, RawFormat::Ascii).map_err(|e| e.to_string())
+            }
         }
     }
 }
@@ -87,7 +89,9 @@ struct Outputs {
 impl WaveSink for Outputs {
     type Error = String;
     fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), String> {
-        self.h5.begin(title, plotname, signals).map_err(|e| e.to_string())?;
+        self.h5
+            .begin(title, plotname, signals)
+            .map_err(|e| e.to_string())?;
         if let Some(r) = &mut self.raw {
             r.begin(title, plotname, signals)?;
         }
@@ -129,11 +133,21 @@ fn options_text(c: &Circuit) -> String {
 }
 
 fn default_output(netlist: &Path) -> PathBuf {
-    let stem = netlist.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let stem = netlist
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     PathBuf::from(format!("{stem}.h5"))
 }
 
-fn summary_json(s: &TranSummary, sim: &Simulator, netlist: &Path, out: &Path, raw: Option<&PathBuf>, status: &str) -> serde_json::Value {
+fn summary_json(
+    s: &TranSummary,
+    sim: &Simulator,
+    netlist: &Path,
+    out: &Path,
+    raw: Option<&PathBuf>,
+    status: &str,
+) -> serde_json::Value {
     let st = sim.stats();
     json!({
         "netlist": netlist.display().to_string(),
@@ -161,38 +175,69 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let c = circuit::parse_file(&args.netlist).map_err(|e| CliError::Input(e.to_string()))?;
     let text = std::fs::read_to_string(&args.netlist).unwrap_or_default();
     let mut sim = Simulator::new(&c).map_err(|e| match e {
-        SimError::Topology(_) | SimError::Input(_) => CliError::Input(format!("{}: {e}", args.netlist.display())),
+        SimError::Topology(_) | SimError::Input(_) => {
+            CliError::Input(format!("{}: {e}", args.netlist.display()))
+        }
         other => CliError::Run(other.to_string()),
     })?;
-    let out = args.output.clone().unwrap_or_else(|| default_output(&args.netlist));
-    let tran = c.analyses.iter().find_map(|a| if let Analysis::Tran(t) = a { Some(t.clone()) } else { None });
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(&args.netlist));
+    let tran = c.analyses.iter().find_map(|a| {
+        if let Analysis::Tran(t) = a {
+            Some(t.clone())
+        } else {
+            None
+        }
+    });
     let Some(tran) = tran else {
         if c.analyses.iter().any(|a| matches!(a, Analysis::Op)) {
             return run_op(&args, &c, &mut sim, &out, &text);
         }
-        return Err(CliError::Input(format!("{}: no analysis: add a .tran or .op card", args.netlist.display())));
+        return Err(CliError::Input(format!(
+            "{}: no analysis: add a .tran or .op card",
+            args.netlist.display()
+        )));
     };
 
     let mut h5 = H5WaveWriter::create(&out).map_err(|e| CliError::Input(e.to_string()))?;
-    h5.set_netlist(&text).map_err(|e| CliError::Run(e.to_string()))?;
-    h5.set_options(&options_text(&c)).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_netlist(&text)
+        .map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_options(&options_text(&c))
+        .map_err(|e| CliError::Run(e.to_string()))?;
     let raw = args.raw.as_ref().map(|p| RawOut::new(p, args.ascii));
     let bar = if args.json {
         None
     } else {
         let b = ProgressBar::new(1000);
-        b.set_style(ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed})").unwrap().progress_chars("=> "));
+        b.set_style(
+            ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed})")
+                .unwrap()
+                .progress_chars("=> "),
+        );
         Some(b)
     };
-    let mut sink = Outputs { h5, raw, bar, tstop: tran.tstop };
+    let mut sink = Outputs {
+        h5,
+        raw,
+        bar,
+        tstop: tran.tstop,
+    };
     let output = if args.exact_grid {
-        OutputGrid::Exact { t0: tran.tstart, dt: tran.tstep }
+        OutputGrid::Exact {
+            t0: tran.tstart,
+            dt: tran.tstep,
+        }
     } else if args.grid || c.options.interp {
         OutputGrid::Interpolated
     } else {
         OutputGrid::Accepted
     };
-    let opts = TranOptions { output, ..Default::default() };
+    let opts = TranOptions {
+        output,
+        ..Default::default()
+    };
     let result = sim.transient(&tran, &opts, &c.title, &mut sink);
     let (summary, failure) = match result {
         Ok(s) => (s, None),
@@ -209,8 +254,17 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         None => "complete".to_string(),
         Some(e) => format!("failed: {e}"),
     };
-    let js = summary_json(&summary, &sim, &args.netlist, &out, args.raw.as_ref(), &status);
-    sink.h5.set_summary_json(&js.to_string()).map_err(|e| CliError::Run(e.to_string()))?;
+    let js = summary_json(
+        &summary,
+        &sim,
+        &args.netlist,
+        &out,
+        args.raw.as_ref(),
+        &status,
+    );
+    sink.h5
+        .set_summary_json(&js.to_string())
+        .map_err(|e| CliError::Run(e.to_string()))?;
     if let Some(e) = &failure {
         sink.h5.set_failed(&e.to_string());
     }
@@ -245,26 +299,54 @@ fn print_summary(s: &TranSummary, sim: &Simulator, out: &Path, raw: Option<&Path
         let total = st.load_seconds + st.factor_seconds + st.solve_seconds;
         let pct = |x: f64| if total > 0.0 { 100.0 * x / total } else { 0.0 };
         println!("unknowns: {}", sim.unknowns());
-        println!("device evaluation and assembly: {:.4} s ({:.1}%)", st.load_seconds, pct(st.load_seconds));
-        println!("numeric factorization:          {:.4} s ({:.1}%)", st.factor_seconds, pct(st.factor_seconds));
-        println!("triangular solves:              {:.4} s ({:.1}%)", st.solve_seconds, pct(st.solve_seconds));
+        println!(
+            "device evaluation and assembly: {:.4} s ({:.1}%)",
+            st.load_seconds,
+            pct(st.load_seconds)
+        );
+        println!(
+            "numeric factorization:          {:.4} s ({:.1}%)",
+            st.factor_seconds,
+            pct(st.factor_seconds)
+        );
+        println!(
+            "triangular solves:              {:.4} s ({:.1}%)",
+            st.solve_seconds,
+            pct(st.solve_seconds)
+        );
         println!(
             "Newton iterations per accepted step: {:.2}",
-            if s.accepted > 0 { s.newton_iterations as f64 / s.accepted as f64 } else { 0.0 }
+            if s.accepted > 0 {
+                s.newton_iterations as f64 / s.accepted as f64
+            } else {
+                0.0
+            }
         );
     }
 }
 
-fn run_op(args: &Args, c: &Circuit, sim: &mut Simulator, out: &Path, text: &str) -> Result<i32, CliError> {
-    let op = sim.operating_point().map_err(|e| CliError::Run(format!("{}: {e}", args.netlist.display())))?;
+fn run_op(
+    args: &Args,
+    c: &Circuit,
+    sim: &mut Simulator,
+    out: &Path,
+    text: &str,
+) -> Result<i32, CliError> {
+    let op = sim
+        .operating_point()
+        .map_err(|e| CliError::Run(format!("{}: {e}", args.netlist.display())))?;
     let signals = sim.output_signals();
     let mut h5 = H5WaveWriter::create(out).map_err(|e| CliError::Input(e.to_string()))?;
-    h5.set_netlist(text).map_err(|e| CliError::Run(e.to_string()))?;
-    h5.set_options(&options_text(c)).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_netlist(text)
+        .map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_options(&options_text(c))
+        .map_err(|e| CliError::Run(e.to_string()))?;
     let sig: Vec<Signal> = signals.iter().map(|(s, _)| s.clone()).collect();
     let vals: Vec<f64> = signals.iter().map(|(_, i)| op.x[*i]).collect();
-    h5.begin(&c.title, "Operating Point", &sig).map_err(|e| CliError::Run(e.to_string()))?;
-    h5.push(0.0, &vals).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.begin(&c.title, "Operating Point", &sig)
+        .map_err(|e| CliError::Run(e.to_string()))?;
+    h5.push(0.0, &vals)
+        .map_err(|e| CliError::Run(e.to_string()))?;
     let js = json!({
         "netlist": args.netlist.display().to_string(),
         "output": out.display().to_string(),
@@ -274,18 +356,23 @@ fn run_op(args: &Args, c: &Circuit, sim: &mut Simulator, out: &Path, text: &str)
         "iterations": op.iterations,
         "values": sig.iter().zip(&vals).map(|(s, v)| (s.name.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });
-    h5.set_summary_json(&js.to_string()).map_err(|e| CliError::Run(e.to_string()))?;
+    h5.set_summary_json(&js.to_string())
+        .map_err(|e| CliError::Run(e.to_string()))?;
     h5.finish().map_err(|e| CliError::Run(e.to_string()))?;
     if let Some(r) = &args.raw {
         let mut w = RawOut::new(r, args.ascii);
-        w.begin(&c.title, "Operating Point", &sig).map_err(CliError::Run)?;
+        w.begin(&c.title, "Operating Point", &sig)
+            .map_err(CliError::Run)?;
         w.push(0.0, &vals).map_err(CliError::Run)?;
         w.finish().map_err(CliError::Run)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&js).unwrap());
     } else {
-        println!("operating point ({}, {} iterations)", op.method, op.iterations);
+        println!(
+            "operating point ({}, {} iterations)",
+            op.method, op.iterations
+        );
         for (s, v) in sig.iter().zip(&vals) {
             println!("  {:<24} {:>16.9e} {}", s.name, v, s.quantity.unit());
         }

@@ -200,6 +200,19 @@ impl TransientEngine {
         Ok(())
     }
 
+    /// Node voltages of the last [`TransientEngine::gradient`] run on its readout grid:
+    /// `(t0, dt, samples)` for circuit node `node` (0 is ground).
+    pub fn last_waveform(&self, node: usize) -> Option<(f64, f64, &[f64])> {
+        let per = 1.0 / self.opts.freq;
+        let dt = per / self.opts.points_per_period as f64;
+        let t0 = self.opts.settle_periods as f64 * per;
+        self.sink
+            .data
+            .get(node)
+            .filter(|d| d.len() == self.sink.rows && self.sink.rows > 0)
+            .map(|d| (t0, dt, d.as_slice()))
+    }
+
     /// Output values for sample `x` (the DC activation, error sources off).
     pub fn forward(&mut self, x: &[f64]) -> Result<Vec<f64>, LearnError> {
         self.probe.set_inputs(x)?;

@@ -76,7 +76,12 @@ pub struct Axes {
 impl Axes {
     /// Linear axes with labels.
     pub fn new(x_label: &str, y_label: &str) -> Axes {
-        Axes { x_label: x_label.into(), y_label: y_label.into(), log_y: false, markers: Vec::new() }
+        Axes {
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_y: false,
+            markers: Vec::new(),
+        }
     }
 
     /// Use a logarithmic y axis.
@@ -93,16 +98,28 @@ impl Axes {
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "plot.png".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plot.png".into());
     path.with_file_name(format!(".{name}.tmp-{}.png", std::process::id()))
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> PlotError {
-    PlotError { path: path.to_path_buf(), message: e.to_string() }
+    PlotError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Draw into a temporary PNG with `draw`, then rename it to `path`.
-fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> std::result::Result<(), String>) -> Result<()> {
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(
+        &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    ) -> std::result::Result<(), String>,
+) -> Result<()> {
     init_font();
     let tmp = tmp_path(path);
     let res = {
@@ -162,7 +179,12 @@ const COLORS: [RGBColor; 8] = [
 ];
 
 /// Draw one panel of line series into `area`.
-fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, title: &str, axes: &Axes, series: &[Series<'_>]) -> std::result::Result<(), String>
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    axes: &Axes,
+    series: &[Series<'_>],
+) -> std::result::Result<(), String>
 where
     DB::ErrorType: 'static,
 {
@@ -189,21 +211,41 @@ where
         for (k, s) in series.iter().enumerate() {
             let c = COLORS[k % COLORS.len()];
             chart
-                .draw_series(LineSeries::new(s.x.iter().zip(s.y).filter(|(_, y)| **y > 0.0).map(|(x, y)| (*x, *y)), c.stroke_width(1)))
+                .draw_series(LineSeries::new(
+                    s.x.iter()
+                        .zip(s.y)
+                        .filter(|(_, y)| **y > 0.0)
+                        .map(|(x, y)| (*x, *y)),
+                    c.stroke_width(1),
+                ))
                 .map_err(|e| e.to_string())?
                 .label(s.label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
         }
         for (x, label) in &axes.markers {
             chart
-                .draw_series(LineSeries::new(vec![(*x, lo), (*x, hi)], RED.mix(0.6).stroke_width(1)))
+                .draw_series(LineSeries::new(
+                    vec![(*x, lo), (*x, hi)],
+                    RED.mix(0.6).stroke_width(1),
+                ))
                 .map_err(|e| e.to_string())?;
             chart
-                .draw_series(std::iter::once(Text::new(label.clone(), (*x, hi / 3.0), ("sans-serif", 13).into_font().color(&RED))))
+                .draw_series(std::iter::once(Text::new(
+                    label.clone(),
+                    (*x, hi / 3.0),
+                    ("sans-serif", 13).into_font().color(&RED),
+                )))
                 .map_err(|e| e.to_string())?;
         }
         if series.len() > 1 {
-            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| e.to_string())?;
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| e.to_string())?;
         }
     } else {
         let (y0, y1) = range(ys);
@@ -225,19 +267,38 @@ where
         for (k, s) in series.iter().enumerate() {
             let c = COLORS[k % COLORS.len()];
             chart
-                .draw_series(LineSeries::new(s.x.iter().zip(s.y).map(|(x, y)| (*x, *y)), c.stroke_width(1)))
+                .draw_series(LineSeries::new(
+                    s.x.iter().zip(s.y).map(|(x, y)| (*x, *y)),
+                    c.stroke_width(1),
+                ))
                 .map_err(|e| e.to_string())?
                 .label(s.label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
         }
         for (x, label) in &axes.markers {
-            chart.draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], RED.mix(0.6).stroke_width(1))).map_err(|e| e.to_string())?;
             chart
-                .draw_series(std::iter::once(Text::new(label.clone(), (*x, y1), ("sans-serif", 13).into_font().color(&RED))))
+                .draw_series(LineSeries::new(
+                    vec![(*x, y0), (*x, y1)],
+                    RED.mix(0.6).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.clone(),
+                    (*x, y1),
+                    ("sans-serif", 13).into_font().color(&RED),
+                )))
                 .map_err(|e| e.to_string())?;
         }
         if series.len() > 1 {
-            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| e.to_string())?;
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(())
@@ -262,22 +323,41 @@ pub fn stacked(path: &Path, panels: &[(&str, Axes, Vec<Series<'_>>)]) -> Result<
 }
 
 /// Overlay of a reference and a candidate trace with their difference underneath.
-pub fn overlay(path: &Path, name: &str, reference: (&[f64], &[f64]), candidate: (&[f64], &[f64]), difference: (&[f64], &[f64])) -> Result<()> {
+pub fn overlay(
+    path: &Path,
+    name: &str,
+    reference: (&[f64], &[f64]),
+    candidate: (&[f64], &[f64]),
+    difference: (&[f64], &[f64]),
+) -> Result<()> {
     stacked(
         path,
         &[
             (
                 name,
                 Axes::new("time (s)", "value"),
-                vec![Series::new("reference", reference.0, reference.1), Series::new("candidate", candidate.0, candidate.1)],
+                vec![
+                    Series::new("reference", reference.0, reference.1),
+                    Series::new("candidate", candidate.0, candidate.1),
+                ],
             ),
-            ("candidate − reference", Axes::new("time (s)", "difference"), vec![Series::new("difference", difference.0, difference.1)]),
+            (
+                "candidate − reference",
+                Axes::new("time (s)", "difference"),
+                vec![Series::new("difference", difference.0, difference.1)],
+            ),
         ],
     )
 }
 
 /// A histogram of `values` with `bins` equal bins.
-pub fn histogram(path: &Path, title: &str, x_label: &str, values: &[f64], bins: usize) -> Result<()> {
+pub fn histogram(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    values: &[f64],
+    bins: usize,
+) -> Result<()> {
     let bins = bins.max(1);
     let (lo, hi) = range(values.iter().copied());
     let w = (hi - lo) / bins as f64;
@@ -295,7 +375,12 @@ pub fn histogram(path: &Path, title: &str, x_label: &str, values: &[f64], bins: 
             .y_label_area_size(50)
             .build_cartesian_2d(lo..hi, 0u32..top + top / 10 + 1)
             .map_err(|e| e.to_string())?;
-        chart.configure_mesh().x_desc(x_label).y_desc("count").draw().map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("count")
+            .draw()
+            .map_err(|e| e.to_string())?;
         chart
             .draw_series(counts.iter().enumerate().map(|(k, &c)| {
                 let x0 = lo + k as f64 * w;
@@ -308,7 +393,15 @@ pub fn histogram(path: &Path, title: &str, x_label: &str, values: &[f64], bins: 
 
 /// A heat map of `z[i][j]` over `x[j]` (columns) and `y[i]` (rows), with a colour legend
 /// given by the min and max in the title.
-pub fn heatmap(path: &Path, title: &str, x_label: &str, y_label: &str, x: &[f64], y: &[f64], z: &[Vec<f64>]) -> Result<()> {
+pub fn heatmap(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    x: &[f64],
+    y: &[f64],
+    z: &[Vec<f64>],
+) -> Result<()> {
     let (zlo, zhi) = range(z.iter().flatten().copied());
     let nx = x.len().max(1);
     let ny = y.len().max(1);
@@ -337,7 +430,11 @@ pub fn heatmap(path: &Path, title: &str, x_label: &str, y_label: &str, x: &[f64]
         chart
             .draw_series(z.iter().enumerate().flat_map(|(i, row)| {
                 row.iter().enumerate().map(move |(j, &v)| {
-                    let t = if zhi > zlo { ((v - zlo) / (zhi - zlo)).clamp(0.0, 1.0) } else { 0.5 };
+                    let t = if zhi > zlo {
+                        ((v - zlo) / (zhi - zlo)).clamp(0.0, 1.0)
+                    } else {
+                        0.5
+                    };
                     let c = RGBColor((255.0 * t) as u8, 60, (255.0 * (1.0 - t)) as u8);
                     Rectangle::new([(j, i), (j + 1, i + 1)], c.filled())
                 })

@@ -6,7 +6,14 @@ fn main() {
     let mut sim = transient::Simulator::new(&c).unwrap_or_else(|e| panic!("{e}"));
     let mut w = circuit::Waveforms::default();
     let t0 = std::time::Instant::now();
-    let s = sim.transient(c.tran().expect(".tran"), &Default::default(), &c.title, &mut w).unwrap_or_else(|e| panic!("{e}"));
+    let s = sim
+        .transient(
+            c.tran().expect(".tran"),
+            &Default::default(),
+            &c.title,
+            &mut w,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     let st = sim.stats();
     println!(
         "{path}: {} unknowns, {} accepted, {} rejected, {} iterations, {:.3} s (load {:.3}, factor {:.3}, solve {:.3})",

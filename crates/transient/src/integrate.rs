@@ -39,7 +39,9 @@ pub struct States {
 impl States {
     /// `n` zeroed slots in each of the four vectors.
     pub fn new(n: usize) -> States {
-        States { s: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]] }
+        States {
+            s: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]],
+        }
     }
 
     /// After accepting a point: the solved vector becomes the last accepted one.
@@ -73,7 +75,12 @@ pub struct Integrator {
 
 impl Default for Integrator {
     fn default() -> Self {
-        Integrator { method: Method::Trap, order: 1, h: [0.0; 4], ag: [0.0; 3] }
+        Integrator {
+            method: Method::Trap,
+            order: 1,
+            h: [0.0; 4],
+            ag: [0.0; 3],
+        }
     }
 }
 
@@ -117,8 +124,20 @@ impl Integrator {
 
     /// SPICE's truncation error test (CKTterr) for the quantity at `slot`: the largest next
     /// step that keeps the local error within tolerance.
-    pub fn truncation_step(&self, st: &States, slot: usize, reltol: f64, abstol: f64, chgtol: f64, trtol: f64) -> f64 {
-        let order = if self.method == Method::Euler { 1 } else { self.order };
+    pub fn truncation_step(
+        &self,
+        st: &States,
+        slot: usize,
+        reltol: f64,
+        abstol: f64,
+        chgtol: f64,
+        trtol: f64,
+    ) -> f64 {
+        let order = if self.method == Method::Euler {
+            1
+        } else {
+            self.order
+        };
         let h0 = self.h[0];
         let d0 = st.s[0][slot + 1].abs();
         let d1 = st.s[1][slot + 1].abs();

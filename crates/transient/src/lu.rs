@@ -76,7 +76,14 @@ impl StaticLu {
             let req = faer::sparse::linalg::amd::order_scratch::<usize>(n, nnz);
             let mut mem = MemBuffer::try_new(req).ok()?;
             let sym = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
-            faer::sparse::linalg::amd::order(&mut perm, &mut inv, sym, Default::default(), MemStack::new(&mut mem)).ok()?;
+            faer::sparse::linalg::amd::order(
+                &mut perm,
+                &mut inv,
+                sym,
+                Default::default(),
+                MemStack::new(&mut mem),
+            )
+            .ok()?;
         }
         // stable partition: early unknowns first, then late ones, each in AMD order
         let mut order: Vec<usize> = perm.iter().copied().filter(|&i| !late[i]).collect();
@@ -233,7 +240,9 @@ impl StaticLu {
                 // clear the work vectors for the next attempt
                 x.iter_mut().for_each(|v| *v = 0.0);
                 y.iter_mut().for_each(|v| *v = 0.0);
-                return Err(SmallPivot { unknown: self.perm[k] });
+                return Err(SmallPivot {
+                    unknown: self.perm[k],
+                });
             }
             self.d[k] = dk;
         }
@@ -309,7 +318,9 @@ mod tests {
         let mut m: Vec<Vec<f64>> = a.to_vec();
         let mut x = b.to_vec();
         for k in 0..n {
-            let p = (k..n).max_by(|&i, &j| m[i][k].abs().partial_cmp(&m[j][k].abs()).unwrap()).unwrap();
+            let p = (k..n)
+                .max_by(|&i, &j| m[i][k].abs().partial_cmp(&m[j][k].abs()).unwrap())
+                .unwrap();
             m.swap(k, p);
             x.swap(k, p);
             for i in k + 1..n {
@@ -331,7 +342,9 @@ mod tests {
     }
 
     fn lcg(seed: &mut u64) -> f64 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((*seed >> 11) as f64) / ((1u64 << 53) as f64)
     }
 
@@ -390,14 +403,22 @@ mod tests {
             let mut got = b.clone();
             lu.solve(&mut got);
             for i in 0..n {
-                assert!((got[i] - want[i]).abs() <= 1e-10 * (1.0 + want[i].abs()), "trial {trial} x[{i}] {} vs {}", got[i], want[i]);
+                assert!(
+                    (got[i] - want[i]).abs() <= 1e-10 * (1.0 + want[i].abs()),
+                    "trial {trial} x[{i}] {} vs {}",
+                    got[i],
+                    want[i]
+                );
             }
             let at: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| a[j][i]).collect()).collect();
             let want = dense_solve(&at, &b);
             let mut got = b.clone();
             lu.solve_transpose(&mut got);
             for i in 0..n {
-                assert!((got[i] - want[i]).abs() <= 1e-10 * (1.0 + want[i].abs()), "transpose trial {trial} x[{i}]");
+                assert!(
+                    (got[i] - want[i]).abs() <= 1e-10 * (1.0 + want[i].abs()),
+                    "transpose trial {trial} x[{i}]"
+                );
             }
         }
     }

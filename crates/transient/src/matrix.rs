@@ -55,7 +55,14 @@ impl PatternBuilder {
         }
         let nnz = row_idx.len();
         let diag = (0..n).map(|i| slots[&(i, i)]).collect();
-        Pattern { n, col_ptr, row_idx, slots, diag, nnz }
+        Pattern {
+            n,
+            col_ptr,
+            row_idx,
+            slots,
+            diag,
+            nnz,
+        }
     }
 }
 
@@ -78,7 +85,10 @@ impl Pattern {
         if row == 0 || col == 0 {
             return self.nnz;
         }
-        *self.slots.get(&(row - 1, col - 1)).expect("entry declared during setup")
+        *self
+            .slots
+            .get(&(row - 1, col - 1))
+            .expect("entry declared during setup")
     }
 
     /// Slot of diagonal entry of unknown `i` (1-based).
@@ -93,7 +103,9 @@ impl Pattern {
 
     /// Iterate over (row, col, slot), rows and columns 1-based.
     pub fn entries(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-        (0..self.n).flat_map(move |c| (self.col_ptr[c]..self.col_ptr[c + 1]).map(move |k| (self.row_idx[k] + 1, c + 1, k)))
+        (0..self.n).flat_map(move |c| {
+            (self.col_ptr[c]..self.col_ptr[c + 1]).map(move |k| (self.row_idx[k] + 1, c + 1, k))
+        })
     }
 }
 
@@ -122,7 +134,10 @@ pub struct FaerLu {
 
 impl std::fmt::Debug for FaerLu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FaerLu").field("n", &self.n).field("factored", &self.factored).finish()
+        f.debug_struct("FaerLu")
+            .field("n", &self.n)
+            .field("factored", &self.factored)
+            .finish()
     }
 }
 
@@ -142,7 +157,8 @@ impl FaerLu {
             _ if pattern.n >= 100 => SupernodalThreshold::FORCE_SUPERNODAL,
             _ => SupernodalThreshold::FORCE_SIMPLICIAL,
         };
-        let symbolic = factorize_symbolic_lu(pattern.symbolic(), params).map_err(|_| SolveError::OutOfMemory)?;
+        let symbolic = factorize_symbolic_lu(pattern.symbolic(), params)
+            .map_err(|_| SolveError::OutOfMemory)?;
         let par = Par::Seq;
         let req = symbolic
             .factorize_numeric_lu_scratch::<f64>(par, Spec::<PartialPivLuParams, f64>::default())
@@ -150,20 +166,46 @@ impl FaerLu {
             .or(symbolic.solve_transpose_in_place_scratch::<f64>(1, par));
         let mem = MemBuffer::try_new(req).map_err(|_| SolveError::OutOfMemory)?;
         // keep the symbolic matrix alive: faer's SymbolicLu does not borrow it
-        let sym = SymbolicSparseColMat::<usize>::new_checked(pattern.n, pattern.n, pattern.col_ptr.clone(), None, pattern.row_idx.clone());
+        let sym = SymbolicSparseColMat::<usize>::new_checked(
+            pattern.n,
+            pattern.n,
+            pattern.col_ptr.clone(),
+            None,
+            pattern.row_idx.clone(),
+        );
         let (_, _, col_ptr, _, row_idx) = sym.into_parts();
-        Ok(FaerLu { symbolic, numeric: NumericLu::new(), mem, pattern_col_ptr: col_ptr, pattern_row_idx: row_idx, n: pattern.n, factored: false })
+        Ok(FaerLu {
+            symbolic,
+            numeric: NumericLu::new(),
+            mem,
+            pattern_col_ptr: col_ptr,
+            pattern_row_idx: row_idx,
+            n: pattern.n,
+            factored: false,
+        })
     }
 
     /// Numeric factorization of the values (the first `nnz` entries of `values`).
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
         let nnz = self.pattern_row_idx.len();
-        let sym = SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.pattern_col_ptr, None, &self.pattern_row_idx);
+        let sym = SymbolicSparseColMatRef::new_checked(
+            self.n,
+            self.n,
+            &self.pattern_col_ptr,
+            None,
+            &self.pattern_row_idx,
+        );
         let a = SparseColMatRef::new(sym, &values[..nnz]);
         let stack = MemStack::new(&mut self.mem);
         self.factored = false;
         self.symbolic
-            .factorize_numeric_lu(&mut self.numeric, a, Par::Seq, stack, Spec::<PartialPivLuParams, f64>::default())
+            .factorize_numeric_lu(
+                &mut self.numeric,
+                a,
+                Par::Seq,
+                stack,
+                Spec::<PartialPivLuParams, f64>::default(),
+            )
             .map_err(|_| SolveError::Singular)?;
         self.factored = true;
         Ok(())
@@ -188,7 +230,6 @@ impl FaerLu {
         let stack = MemStack::new(&mut self.mem);
         lu.solve_transpose_in_place_with_conj(Conj::No, rhs, Par::Seq, stack);
     }
-
 }
 
 /// The circuit solver: the static-pivot LU ([`crate::lu::StaticLu`]) while its pivots hold,
@@ -216,7 +257,11 @@ impl Solver {
         } else {
             None
         };
-        let pivoting = if fast.is_none() { Some(FaerLu::new(pattern)?) } else { None };
+        let pivoting = if fast.is_none() {
+            Some(FaerLu::new(pattern)?)
+        } else {
+            None
+        };
         let n = pattern.n;
         Ok(Solver {
             use_pivoting: fast.is_none(),
@@ -247,7 +292,10 @@ impl Solver {
         if self.pivoting.is_none() {
             self.pivoting = Some(FaerLu::new(&self.pattern)?);
         }
-        self.pivoting.as_mut().expect("pivoting LU").factor(values)?;
+        self.pivoting
+            .as_mut()
+            .expect("pivoting LU")
+            .factor(values)?;
         self.factored = true;
         Ok(())
     }

@@ -24,7 +24,12 @@ impl Simulator {
     }
 
     /// DC solve. `tran_op`: initial point of a transient (sources at t = 0, `.ic` clamps).
-    pub(crate) fn dc_solve(&mut self, tran_op: bool, tstep: f64, tstop: f64) -> Result<OperatingPoint, SimError> {
+    pub(crate) fn dc_solve(
+        &mut self,
+        tran_op: bool,
+        tstep: f64,
+        tstop: f64,
+    ) -> Result<OperatingPoint, SimError> {
         let n = self.unknowns();
         let mut ctx = self.ctx(Mode::Dc, 0.0, tstep, tstop, Integrator::default());
         ctx.tran_op = tran_op;
@@ -36,19 +41,33 @@ impl Simulator {
         let mut x = vec![0.0; n + 1];
         ctx.init_junctions = true;
         match self.newton(&mut ctx, &mut x, itl) {
-            Ok(it) => return Ok(OperatingPoint { x, method: "newton", iterations: it }),
+            Ok(it) => {
+                return Ok(OperatingPoint {
+                    x,
+                    method: "newton",
+                    iterations: it,
+                })
+            }
             Err(_) => total += itl,
         }
 
         // 2. gmin stepping
         if let Some((x, it)) = self.gmin_stepping(&mut ctx, itl) {
-            return Ok(OperatingPoint { x, method: "gmin stepping", iterations: total + it });
+            return Ok(OperatingPoint {
+                x,
+                method: "gmin stepping",
+                iterations: total + it,
+            });
         }
         total += itl;
 
         // 3. source stepping
         match self.source_stepping(&mut ctx, itl) {
-            Ok((x, it)) => Ok(OperatingPoint { x, method: "source stepping", iterations: total + it }),
+            Ok((x, it)) => Ok(OperatingPoint {
+                x,
+                method: "source stepping",
+                iterations: total + it,
+            }),
             Err(f) => Err(SimError::OperatingPoint {
                 unknown: self.describe_unknown(f.worst),
                 residual: f.residual,
@@ -57,7 +76,11 @@ impl Simulator {
         }
     }
 
-    fn gmin_stepping(&mut self, ctx: &mut crate::device::LoadCtx, itl: usize) -> Option<(Vec<f64>, usize)> {
+    fn gmin_stepping(
+        &mut self,
+        ctx: &mut crate::device::LoadCtx,
+        itl: usize,
+    ) -> Option<(Vec<f64>, usize)> {
         let n = self.unknowns();
         let mut x = vec![0.0; n + 1];
         let mut good = x.clone();
@@ -106,7 +129,11 @@ impl Simulator {
         }
     }
 
-    fn source_stepping(&mut self, ctx: &mut crate::device::LoadCtx, itl: usize) -> Result<(Vec<f64>, usize), NewtonFailure> {
+    fn source_stepping(
+        &mut self,
+        ctx: &mut crate::device::LoadCtx,
+        itl: usize,
+    ) -> Result<(Vec<f64>, usize), NewtonFailure> {
         let n = self.unknowns();
         let mut x = vec![0.0; n + 1];
         let mut good = x.clone();

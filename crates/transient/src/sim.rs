@@ -2,8 +2,8 @@
 //! reused for any number of operating points and transient runs.
 
 use crate::device::{
-    Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, Layout, LoadCtx, Mode, Resistors, Vccss,
-    VoltageSources,
+    Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, Layout, LoadCtx, Mode,
+    Resistors, Vccss, VoltageSources,
 };
 use crate::integrate::{Integrator, StateAlloc, States};
 use crate::matrix::{Pattern, PatternBuilder, Solver};
@@ -25,10 +25,20 @@ pub(crate) struct Devices {
 
 impl Devices {
     fn all(&self) -> [&dyn Device; 7] {
-        [&self.res, &self.cap, &self.ind, &self.dio, &self.vs, &self.is, &self.g]
+        [
+            &self.res, &self.cap, &self.ind, &self.dio, &self.vs, &self.is, &self.g,
+        ]
     }
     fn all_mut(&mut self) -> [&mut dyn Device; 7] {
-        [&mut self.res, &mut self.cap, &mut self.ind, &mut self.dio, &mut self.vs, &mut self.is, &mut self.g]
+        [
+            &mut self.res,
+            &mut self.cap,
+            &mut self.ind,
+            &mut self.dio,
+            &mut self.vs,
+            &mut self.is,
+            &mut self.g,
+        ]
     }
 }
 
@@ -88,7 +98,10 @@ fn kind_tag(k: &ElementKind) -> u8 {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("unknowns", &self.layout.unknowns()).field("nnz", &self.pattern.nnz).finish()
+        f.debug_struct("Simulator")
+            .field("unknowns", &self.layout.unknowns())
+            .field("nnz", &self.pattern.nnz)
+            .finish()
     }
 }
 
@@ -98,7 +111,15 @@ impl Simulator {
         circuit::check_topology(c).map_err(SimError::Topology)?;
         let opts = c.options.clone();
         let mut dv = Devices::default();
-        let Devices { res, cap, ind, dio, vs, is, g } = &mut dv;
+        let Devices {
+            res,
+            cap,
+            ind,
+            dio,
+            vs,
+            is,
+            g,
+        } = &mut dv;
         let mut group_index = vec![None; c.elements.len()];
         for (idx, e) in c.elements.iter().enumerate() {
             match &e.kind {
@@ -106,13 +127,36 @@ impl Simulator {
                     group_index[idx] = Some(res.len());
                     res.push(idx, *a, *b, *resistance)
                 }
-                ElementKind::Capacitor { a, b, capacitance, ic } => cap.push(*a, *b, *capacitance, *ic),
-                ElementKind::Inductor { a, b, inductance, ic } => ind.push(&e.name, *a, *b, *inductance, *ic),
-                ElementKind::Diode { anode, cathode, model, area } => {
+                ElementKind::Capacitor {
+                    a,
+                    b,
+                    capacitance,
+                    ic,
+                } => cap.push(*a, *b, *capacitance, *ic),
+                ElementKind::Inductor {
+                    a,
+                    b,
+                    inductance,
+                    ic,
+                } => ind.push(&e.name, *a, *b, *inductance, *ic),
+                ElementKind::Diode {
+                    anode,
+                    cathode,
+                    model,
+                    area,
+                } => {
                     let m = c.models.get(&model.to_ascii_lowercase()).ok_or_else(|| {
-                        SimError::Input(format!("diode {} refers to undefined model {}", e.name, model))
+                        SimError::Input(format!(
+                            "diode {} refers to undefined model {}",
+                            e.name, model
+                        ))
                     })?;
-                    dio.push(&e.name, *anode, *cathode, DiodeParams::new(m, *area, opts.reltol))
+                    dio.push(
+                        &e.name,
+                        *anode,
+                        *cathode,
+                        DiodeParams::new(m, *area, opts.reltol),
+                    )
                 }
                 ElementKind::VoltageSource { pos, neg, source } => {
                     group_index[idx] = Some(vs.len());
@@ -122,7 +166,13 @@ impl Simulator {
                     group_index[idx] = Some(is.len());
                     is.push(*pos, *neg, source.clone())
                 }
-                ElementKind::Vccs { pos, neg, cpos, cneg, gm } => g.push(*pos, *neg, *cpos, *cneg, *gm),
+                ElementKind::Vccs {
+                    pos,
+                    neg,
+                    cpos,
+                    cneg,
+                    gm,
+                } => g.push(*pos, *neg, *cpos, *cneg, *gm),
             }
         }
         let mut devices = dv;
@@ -136,7 +186,9 @@ impl Simulator {
         }
         let n = layout.unknowns();
         if n == 0 {
-            return Err(SimError::Input("the circuit has no nodes besides ground".into()));
+            return Err(SimError::Input(
+                "the circuit has no nodes besides ground".into(),
+            ));
         }
         let mut pb = PatternBuilder::new(n);
         for d in devices.all() {
@@ -190,10 +242,16 @@ impl Simulator {
     /// symbolic analysis.
     pub fn set_resistance(&mut self, element: usize, resistance: f64) -> Result<(), SimError> {
         if self.kinds.get(element) != Some(&KIND_R) {
-            return Err(SimError::Input(format!("{} is not a resistor", self.element_label(element))));
+            return Err(SimError::Input(format!(
+                "{} is not a resistor",
+                self.element_label(element)
+            )));
         }
         if !(resistance > 0.0 && resistance.is_finite()) {
-            return Err(SimError::Input(format!("resistance of {} must be positive and finite, got {resistance}", self.element_label(element))));
+            return Err(SimError::Input(format!(
+                "resistance of {} must be positive and finite, got {resistance}",
+                self.element_label(element)
+            )));
         }
         let k = self.group_index[element].expect("resistor index");
         self.devices.res.g[k] = 1.0 / resistance;
@@ -203,16 +261,27 @@ impl Simulator {
 
     /// Change the value of an independent voltage or current source (circuit element index).
     pub fn set_source(&mut self, element: usize, source: circuit::Source) -> Result<(), SimError> {
-        match (self.kinds.get(element), self.group_index.get(element).copied().flatten()) {
+        match (
+            self.kinds.get(element),
+            self.group_index.get(element).copied().flatten(),
+        ) {
             (Some(&KIND_V), Some(k)) => self.devices.vs.source[k] = source,
             (Some(&KIND_I), Some(k)) => self.devices.is.source[k] = source,
-            _ => return Err(SimError::Input(format!("{} is not an independent source", self.element_label(element)))),
+            _ => {
+                return Err(SimError::Input(format!(
+                    "{} is not an independent source",
+                    self.element_label(element)
+                )))
+            }
         }
         Ok(())
     }
 
     fn element_label(&self, element: usize) -> String {
-        self.element_names.get(element).cloned().unwrap_or_else(|| format!("element #{element}"))
+        self.element_names
+            .get(element)
+            .cloned()
+            .unwrap_or_else(|| format!("element #{element}"))
     }
 
     /// The signals written by analyses: node voltages (internal nodes excluded), then branch
@@ -237,7 +306,14 @@ impl Simulator {
         &self.stats
     }
 
-    pub(crate) fn ctx(&self, mode: Mode, time: f64, tstep: f64, tstop: f64, integ: Integrator) -> LoadCtx {
+    pub(crate) fn ctx(
+        &self,
+        mode: Mode,
+        time: f64,
+        tstep: f64,
+        tstop: f64,
+        integ: Integrator,
+    ) -> LoadCtx {
         LoadCtx {
             mode,
             time,
@@ -297,7 +373,12 @@ impl Simulator {
     }
 
     /// Newton–Raphson from `x` (updated in place) with at most `max_iter` iterations.
-    pub(crate) fn newton(&mut self, ctx: &mut LoadCtx, x: &mut [f64], max_iter: usize) -> Result<usize, NewtonFailure> {
+    pub(crate) fn newton(
+        &mut self,
+        ctx: &mut LoadCtx,
+        x: &mut [f64],
+        max_iter: usize,
+    ) -> Result<usize, NewtonFailure> {
         let n = self.layout.unknowns();
         let mut last_reason = String::from("iteration limit reached");
         for iter in 0..max_iter {
@@ -322,7 +403,11 @@ impl Simulator {
                 let new = self.b[i];
                 if !new.is_finite() {
                     let name = self.layout.describe(i);
-                    return Err(NewtonFailure { worst: i, residual: f64::NAN, reason: format!("non-finite value at {name}") });
+                    return Err(NewtonFailure {
+                        worst: i,
+                        residual: f64::NAN,
+                        reason: format!("non-finite value at {name}"),
+                    });
                 }
                 if converged {
                     let old = x[i];
@@ -369,14 +454,24 @@ impl Simulator {
                 }
             }
         }
-        NewtonFailure { worst, residual: wr, reason }
+        NewtonFailure {
+            worst,
+            residual: wr,
+            reason,
+        }
     }
 
     /// Solve Jᵀ·u = rhs (or J·u = rhs) with the factorization of the last Newton iteration:
     /// the Jacobian at the last solution. `rhs` is indexed by unknown (index 0 ignored).
-    pub fn solve_with_last_jacobian(&mut self, rhs: &mut [f64], transpose: bool) -> Result<(), SimError> {
+    pub fn solve_with_last_jacobian(
+        &mut self,
+        rhs: &mut [f64],
+        transpose: bool,
+    ) -> Result<(), SimError> {
         if !self.solver.is_factored() {
-            return Err(SimError::Input("no factorization available: run an analysis first".into()));
+            return Err(SimError::Input(
+                "no factorization available: run an analysis first".into(),
+            ));
         }
         if transpose {
             self.solver.solve_transpose(rhs);
@@ -425,7 +520,11 @@ impl Simulator {
     }
 
     pub(crate) fn truncate(&self, ctx: &LoadCtx) -> f64 {
-        self.devices.all().iter().map(|d| d.truncate(ctx, &self.states)).fold(f64::INFINITY, f64::min)
+        self.devices
+            .all()
+            .iter()
+            .map(|d| d.truncate(ctx, &self.states))
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// Initial conditions for UIC: capacitor and inductor `ic=` values and `.ic` node values.

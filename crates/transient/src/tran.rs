@@ -41,7 +41,11 @@ pub struct TranOptions {
 
 impl Default for TranOptions {
     fn default() -> Self {
-        TranOptions { output: OutputGrid::Accepted, max_step: None, fixed_step: None }
+        TranOptions {
+            output: OutputGrid::Accepted,
+            max_step: None,
+            fixed_step: None,
+        }
     }
 }
 
@@ -69,7 +73,13 @@ impl Simulator {
     /// The caller owns the sink and calls `finish` itself, so that it can first record a
     /// summary or, on failure, mark the run failed: the points computed before a failure have
     /// been pushed, and the error says when and where it failed.
-    pub fn transient<S: WaveSink>(&mut self, tran: &Tran, opts: &TranOptions, title: &str, sink: &mut S) -> Result<TranSummary, SimError>
+    pub fn transient<S: WaveSink>(
+        &mut self,
+        tran: &Tran,
+        opts: &TranOptions,
+        title: &str,
+        sink: &mut S,
+    ) -> Result<TranSummary, SimError>
     where
         S::Error: std::fmt::Display,
     {
@@ -77,18 +87,30 @@ impl Simulator {
         let tstop = tran.tstop;
         let tstep = tran.tstep;
         if !(tstop > 0.0) || !(tstep > 0.0) || !tstop.is_finite() || !tstep.is_finite() {
-            return Err(SimError::Input(format!(".tran needs positive TSTEP and TSTOP, got TSTEP={tstep} TSTOP={tstop}")));
+            return Err(SimError::Input(format!(
+                ".tran needs positive TSTEP and TSTOP, got TSTEP={tstep} TSTOP={tstop}"
+            )));
         }
         if tran.tstart < 0.0 || tran.tstart >= tstop {
-            return Err(SimError::Input(format!(".tran TSTART={} must lie in [0, TSTOP={tstop})", tran.tstart)));
+            return Err(SimError::Input(format!(
+                ".tran TSTART={} must lie in [0, TSTOP={tstop})",
+                tran.tstart
+            )));
         }
-        let mut hmax = opts.fixed_step.or(opts.max_step).unwrap_or_else(|| tran.max_step());
+        let mut hmax = opts
+            .fixed_step
+            .or(opts.max_step)
+            .unwrap_or_else(|| tran.max_step());
         if !(hmax > 0.0) {
-            return Err(SimError::Input(format!("the largest step must be positive, got {hmax}")));
+            return Err(SimError::Input(format!(
+                "the largest step must be positive, got {hmax}"
+            )));
         }
         if let OutputGrid::Exact { dt, .. } = opts.output {
             if !(dt > 0.0) {
-                return Err(SimError::Input("output grid spacing must be positive".into()));
+                return Err(SimError::Input(
+                    "output grid spacing must be positive".into(),
+                ));
             }
             hmax = hmax.min(dt);
         }
@@ -101,14 +123,20 @@ impl Simulator {
         let signals = self.output_signals();
         let sig_list: Vec<_> = signals.iter().map(|(s, _)| s.clone()).collect();
         let idx: Vec<usize> = signals.iter().map(|(_, i)| *i).collect();
-        sink.begin(title, "Transient Analysis", &sig_list).map_err(|e| SimError::Output(e.to_string()))?;
+        sink.begin(title, "Transient Analysis", &sig_list)
+            .map_err(|e| SimError::Output(e.to_string()))?;
         let mut values = vec![0.0; idx.len()];
         let mut summary = TranSummary::default();
         let it0 = self.stats.newton_iterations;
 
         // initial point
         let mut x = vec![0.0; n + 1];
-        let mut integ = Integrator { method: self.options.method, order: 1, h: [0.0; 4], ag: [0.0; 3] };
+        let mut integ = Integrator {
+            method: self.options.method,
+            order: 1,
+            h: [0.0; 4],
+            ag: [0.0; 3],
+        };
         let ctx0 = self.ctx(Mode::Tran, 0.0, tstep, tstop, integ);
         if tran.uic {
             self.uic_state(&ctx0, &mut x);
@@ -130,14 +158,16 @@ impl Simulator {
         let mut bi = 0;
 
         let mut out = Output::new(opts.output, tran.tstart, tstep, tstop);
-        let mut emit = |t: f64, xv: &[f64], sink: &mut S, summary: &mut TranSummary| -> Result<(), SimError> {
-            for (v, &i) in values.iter_mut().zip(&idx) {
-                *v = xv[i];
-            }
-            sink.push(t, &values).map_err(|e| SimError::Output(e.to_string()))?;
-            summary.points_written += 1;
-            Ok(())
-        };
+        let mut emit =
+            |t: f64, xv: &[f64], sink: &mut S, summary: &mut TranSummary| -> Result<(), SimError> {
+                for (v, &i) in values.iter_mut().zip(&idx) {
+                    *v = xv[i];
+                }
+                sink.push(t, &values)
+                    .map_err(|e| SimError::Output(e.to_string()))?;
+                summary.points_written += 1;
+                Ok(())
+            };
         let mut xprev = x.clone(); // last accepted
         let mut xprev2 = x.clone(); // the one before
         let mut xnew = x.clone();
@@ -228,7 +258,11 @@ impl Simulator {
                 Ok(_) => {}
             }
             // truncation error
-            let mut hnew = if fixed { hmax } else { (2.0 * htry).min(self.truncate(&ctx)) };
+            let mut hnew = if fixed {
+                hmax
+            } else {
+                (2.0 * htry).min(self.truncate(&ctx))
+            };
             if !fixed && !first && hnew < 0.9 * htry && htry > hmin * 1.01 {
                 summary.rejected += 1;
                 h = hnew.max(hmin);
@@ -297,7 +331,13 @@ struct Output {
 
 impl Output {
     fn new(grid: OutputGrid, tstart: f64, tstep: f64, tstop: f64) -> Output {
-        Output { grid, tstart, tstep, tstop, k: 0 }
+        Output {
+            grid,
+            tstart,
+            tstep,
+            tstop,
+            k: 0,
+        }
     }
 
     fn grid_time(&self, k: u64) -> f64 {
@@ -349,7 +389,14 @@ impl Output {
     }
 
     /// Points to write for the accepted step from `(t0, x0)` to `(t1, x1)`.
-    fn points_between(&mut self, t0: f64, x0: &[f64], t1: f64, x1: &[f64], eps: f64) -> Vec<(f64, Vec<f64>)> {
+    fn points_between(
+        &mut self,
+        t0: f64,
+        x0: &[f64],
+        t1: f64,
+        x1: &[f64],
+        eps: f64,
+    ) -> Vec<(f64, Vec<f64>)> {
         match self.grid {
             OutputGrid::Accepted => {
                 if t1 >= self.tstart - eps {
@@ -365,7 +412,11 @@ impl Output {
                     if tg > t1 + eps || self.k > 0 && self.grid_time(self.k - 1) >= self.tstop {
                         break;
                     }
-                    let w = if t1 > t0 { ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0) } else { 1.0 };
+                    let w = if t1 > t0 {
+                        ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0)
+                    } else {
+                        1.0
+                    };
                     let xv: Vec<f64> = x0.iter().zip(x1).map(|(&a, &b)| a + w * (b - a)).collect();
                     out.push((tg, xv));
                     self.k += 1;
@@ -383,8 +434,15 @@ impl Output {
                         out.push((tg, x1.to_vec()));
                     } else if tg < t1 {
                         // only possible for grid points before the first step: interpolate
-                        let w = if t1 > t0 { ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0) } else { 1.0 };
-                        out.push((tg, x0.iter().zip(x1).map(|(&a, &b)| a + w * (b - a)).collect()));
+                        let w = if t1 > t0 {
+                            ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0)
+                        } else {
+                            1.0
+                        };
+                        out.push((
+                            tg,
+                            x0.iter().zip(x1).map(|(&a, &b)| a + w * (b - a)).collect(),
+                        ));
                     }
                     self.k += 1;
                 }

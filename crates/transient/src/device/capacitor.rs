@@ -50,9 +50,18 @@ impl Device for Capacitors {
         }
     }
     fn bind(&mut self, p: &Pattern) {
-        self.slots = (0..self.c.len()).map(|k| bind_g(p, self.a[k], self.b[k])).collect();
+        self.slots = (0..self.c.len())
+            .map(|k| bind_g(p, self.a[k], self.b[k]))
+            .collect();
     }
-    fn load(&mut self, ctx: &LoadCtx, x: &[f64], st: &mut States, a: &mut [f64], b: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        ctx: &LoadCtx,
+        x: &[f64],
+        st: &mut States,
+        a: &mut [f64],
+        b: &mut [f64],
+    ) -> bool {
         if ctx.mode == Mode::Dc {
             return false;
         }
@@ -82,7 +91,10 @@ impl Device for Capacitors {
     fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
         let mut h = f64::INFINITY;
         for &s in &self.state {
-            h = h.min(ctx.integ.truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol));
+            h = h.min(
+                ctx.integ
+                    .truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol),
+            );
         }
         h
     }

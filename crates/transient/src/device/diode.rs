@@ -76,7 +76,21 @@ impl DiodeParams {
             }
         });
         let gs = if m.rs > 0.0 { area / m.rs } else { 0.0 };
-        DiodeParams { is, vte, vcrit, gs, cjo: m.cjo * area, vj, m: m.m, depcap, f1, f2, f3, tt: m.tt, bv }
+        DiodeParams {
+            is,
+            vte,
+            vcrit,
+            gs,
+            cjo: m.cjo * area,
+            vj,
+            m: m.m,
+            depcap,
+            f1,
+            f2,
+            f3,
+            tt: m.tt,
+            bv,
+        }
     }
 
     /// Junction current and conductance (without gmin).
@@ -106,12 +120,17 @@ impl DiodeParams {
         } else if vd < self.depcap {
             let arg = 1.0 - vd / self.vj;
             let sarg = (-self.m * arg.ln()).exp();
-            (self.vj * czero * (1.0 - arg * sarg) / (1.0 - self.m), czero * sarg)
+            (
+                self.vj * czero * (1.0 - arg * sarg) / (1.0 - self.m),
+                czero * sarg,
+            )
         } else {
             let czof2 = czero / self.f2;
             (
                 czero * self.f1
-                    + czof2 * (self.f3 * (vd - self.depcap) + (self.m / (2.0 * self.vj)) * (vd * vd - self.depcap * self.depcap)),
+                    + czof2
+                        * (self.f3 * (vd - self.depcap)
+                            + (self.m / (2.0 * self.vj)) * (vd * vd - self.depcap * self.depcap)),
                 czof2 * (self.f3 + self.m * vd / self.vj),
             )
         };
@@ -140,7 +159,11 @@ pub fn pnjlim(vnew: f64, vold: f64, vt: f64, vcrit: f64) -> (f64, bool) {
             (vt * (vnew / vt).ln(), true)
         }
     } else if vnew < 0.0 {
-        let arg = if vold > 0.0 { -vold - 1.0 } else { 2.0 * vold - 1.0 };
+        let arg = if vold > 0.0 {
+            -vold - 1.0
+        } else {
+            2.0 * vold - 1.0
+        };
         if vnew < arg {
             (arg, true)
         } else {
@@ -194,7 +217,13 @@ impl Diodes {
 impl Device for Diodes {
     fn alloc(&mut self, layout: &mut Layout) {
         self.anode_int = (0..self.name.len())
-            .map(|k| if self.p[k].gs > 0.0 { layout.alloc_internal(&format!("{}#internal", self.name[k])) } else { self.anode[k] })
+            .map(|k| {
+                if self.p[k].gs > 0.0 {
+                    layout.alloc_internal(&format!("{}#internal", self.name[k]))
+                } else {
+                    self.anode[k]
+                }
+            })
             .collect();
     }
     fn alloc_states(&mut self, st: &mut StateAlloc) {
@@ -209,9 +238,17 @@ impl Device for Diodes {
         }
     }
     fn bind(&mut self, p: &Pattern) {
-        self.slots_j = (0..self.name.len()).map(|k| bind_g(p, self.anode_int[k], self.cathode[k])).collect();
+        self.slots_j = (0..self.name.len())
+            .map(|k| bind_g(p, self.anode_int[k], self.cathode[k]))
+            .collect();
         self.slots_s = (0..self.name.len())
-            .map(|k| if self.p[k].gs > 0.0 { bind_g(p, self.anode[k], self.anode_int[k]) } else { [p.nnz; 4] })
+            .map(|k| {
+                if self.p[k].gs > 0.0 {
+                    bind_g(p, self.anode[k], self.anode_int[k])
+                } else {
+                    [p.nnz; 4]
+                }
+            })
             .collect();
     }
     fn load_static(&self, a: &mut [f64]) {
@@ -221,7 +258,14 @@ impl Device for Diodes {
             }
         }
     }
-    fn load(&mut self, ctx: &LoadCtx, x: &[f64], st: &mut States, a: &mut [f64], b: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        ctx: &LoadCtx,
+        x: &[f64],
+        st: &mut States,
+        a: &mut [f64],
+        b: &mut [f64],
+    ) -> bool {
         let mut limited = false;
         let tran = ctx.mode == Mode::Tran;
         for k in 0..self.name.len() {
@@ -290,7 +334,11 @@ impl Device for Diodes {
             self.vd_accepted[k] = vd;
             let (idj, gdj) = p.current(vd);
             let s = self.state[k];
-            st.s[0][s] = if p.has_charge() { p.charge(vd, idj, gdj).0 } else { 0.0 };
+            st.s[0][s] = if p.has_charge() {
+                p.charge(vd, idj, gdj).0
+            } else {
+                0.0
+            };
             st.s[0][s + 1] = 0.0;
         }
     }
@@ -298,7 +346,14 @@ impl Device for Diodes {
         let mut h = f64::INFINITY;
         for k in 0..self.name.len() {
             if self.p[k].has_charge() {
-                h = h.min(ctx.integ.truncation_step(st, self.state[k], ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol));
+                h = h.min(ctx.integ.truncation_step(
+                    st,
+                    self.state[k],
+                    ctx.reltol,
+                    ctx.abstol,
+                    ctx.chgtol,
+                    ctx.trtol,
+                ));
             }
         }
         h

@@ -69,7 +69,13 @@ impl Device for Inductors {
         self.slots = (0..self.l.len())
             .map(|k| {
                 let (a, b, br) = (self.a[k], self.b[k], self.branch[k]);
-                [p.slot(a, br), p.slot(b, br), p.slot(br, a), p.slot(br, b), p.slot(br, br)]
+                [
+                    p.slot(a, br),
+                    p.slot(b, br),
+                    p.slot(br, a),
+                    p.slot(br, b),
+                    p.slot(br, br),
+                ]
             })
             .collect();
     }
@@ -81,7 +87,14 @@ impl Device for Inductors {
             a[s[3]] -= 1.0;
         }
     }
-    fn load(&mut self, ctx: &LoadCtx, x: &[f64], st: &mut States, a: &mut [f64], b: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        ctx: &LoadCtx,
+        x: &[f64],
+        st: &mut States,
+        a: &mut [f64],
+        b: &mut [f64],
+    ) -> bool {
         if ctx.mode == Mode::Dc {
             return false;
         }
@@ -109,7 +122,10 @@ impl Device for Inductors {
     fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
         let mut h = f64::INFINITY;
         for &s in &self.state {
-            h = h.min(ctx.integ.truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol));
+            h = h.min(
+                ctx.integ
+                    .truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol),
+            );
         }
         h
     }

@@ -16,7 +16,7 @@ mod source;
 mod vccs;
 
 pub use capacitor::Capacitors;
-pub use diode::{Diodes, DiodeParams};
+pub use diode::{DiodeParams, Diodes};
 pub use inductor::Inductors;
 pub use resistor::Resistors;
 pub use source::{CurrentSources, VoltageSources};
@@ -35,7 +35,11 @@ impl Layout {
     /// A layout holding the circuit's nodes (`names[0]` is ground).
     pub fn new(node_names: &[String]) -> Layout {
         let n = node_names.len();
-        Layout { names: node_names.to_vec(), is_current: vec![false; n], internal: vec![false; n] }
+        Layout {
+            names: node_names.to_vec(),
+            is_current: vec![false; n],
+            internal: vec![false; n],
+        }
     }
 
     /// Append a branch-current unknown named after its element.
@@ -140,7 +144,14 @@ pub trait Device: Send + Sync {
     fn load_static(&self, _a: &mut [f64]) {}
     /// Stamp the iteration-dependent part at solution estimate `x` into matrix values `a`
     /// and right-hand side `b`. Returns true when a Newton step was limited (not converged).
-    fn load(&mut self, ctx: &LoadCtx, x: &[f64], states: &mut States, a: &mut [f64], b: &mut [f64]) -> bool;
+    fn load(
+        &mut self,
+        ctx: &LoadCtx,
+        x: &[f64],
+        states: &mut States,
+        a: &mut [f64],
+        b: &mut [f64],
+    ) -> bool;
     /// Device convergence test at the new solution `x` (after a solve).
     fn converged(&self, _ctx: &LoadCtx, _x: &[f64]) -> bool {
         true

@@ -35,14 +35,23 @@ impl Device for Resistors {
         }
     }
     fn bind(&mut self, p: &Pattern) {
-        self.slots = (0..self.g.len()).map(|k| bind_g(p, self.a[k], self.b[k])).collect();
+        self.slots = (0..self.g.len())
+            .map(|k| bind_g(p, self.a[k], self.b[k]))
+            .collect();
     }
     fn load_static(&self, a: &mut [f64]) {
         for (s, &g) in self.slots.iter().zip(&self.g) {
             stamp_g(a, s, g);
         }
     }
-    fn load(&mut self, _: &LoadCtx, _: &[f64], _: &mut States, _: &mut [f64], _: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        _: &LoadCtx,
+        _: &[f64],
+        _: &mut States,
+        _: &mut [f64],
+        _: &mut [f64],
+    ) -> bool {
         false
     }
     fn len(&self) -> usize {

@@ -69,7 +69,14 @@ impl Device for VoltageSources {
             a[s[3]] -= 1.0;
         }
     }
-    fn load(&mut self, ctx: &LoadCtx, _x: &[f64], _: &mut States, _a: &mut [f64], b: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        ctx: &LoadCtx,
+        _x: &[f64],
+        _: &mut States,
+        _a: &mut [f64],
+        b: &mut [f64],
+    ) -> bool {
         for k in 0..self.name.len() {
             b[self.branch[k]] += value(&self.source[k], ctx);
         }
@@ -110,7 +117,14 @@ impl CurrentSources {
 impl Device for CurrentSources {
     fn declare(&self, _p: &mut PatternBuilder) {}
     fn bind(&mut self, _p: &Pattern) {}
-    fn load(&mut self, ctx: &LoadCtx, _x: &[f64], _: &mut States, _a: &mut [f64], b: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        ctx: &LoadCtx,
+        _x: &[f64],
+        _: &mut States,
+        _a: &mut [f64],
+        b: &mut [f64],
+    ) -> bool {
         for k in 0..self.source.len() {
             let i = value(&self.source[k], ctx);
             b[self.pos[k]] -= i;

@@ -60,7 +60,14 @@ impl Device for Vccss {
             a[s[3]] += g;
         }
     }
-    fn load(&mut self, _: &LoadCtx, _: &[f64], _: &mut States, _: &mut [f64], _: &mut [f64]) -> bool {
+    fn load(
+        &mut self,
+        _: &LoadCtx,
+        _: &[f64],
+        _: &mut States,
+        _: &mut [f64],
+        _: &mut [f64],
+    ) -> bool {
         false
     }
     fn len(&self) -> usize {

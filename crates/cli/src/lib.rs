@@ -27,7 +27,12 @@ pub use error::CliError;
 /// freqprop: simulate nonlinear resistive circuits in the time domain, read their spectra,
 /// and train them with frequency propagation.
 #[derive(Debug, Parser)]
-#[command(name = "freqprop", version, about, long_about = None)]
+#[command(
+    name = "freqprop",
+    version,
+    about = "Simulate nonlinear resistive circuits, read their spectra, and train them with frequency propagation",
+    long_about = None
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

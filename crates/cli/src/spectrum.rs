@@ -68,6 +68,9 @@ pub struct Args {
     /// Draw the waveform and its magnitude spectrum into a PNG.
     #[arg(long, value_name = "OUT.png")]
     pub plot: Option<PathBuf>,
+    /// Save the coefficients into the (freqprop HDF5) input file, under /spectra/<signal>.
+    #[arg(long)]
+    pub save: bool,
 }
 
 struct NodeResult {
@@ -203,6 +206,27 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         });
     }
 
+    if args.save {
+        if store::detect_kind(&args.file).map_err(|e| CliError::Input(e.to_string()))? != store::TraceKind::Hdf5 {
+            return Err(CliError::Input(format!("{file}: --save needs a freqprop HDF5 file (spectra are stored beside its waveforms)")));
+        }
+        let records: Vec<store::h5::SpectrumRecord> = results
+            .iter()
+            .map(|r| store::h5::SpectrumRecord {
+                signal: w.index_of(&r.node).map(|k| w.signals[k].name.clone()).unwrap_or_else(|| r.node.clone()),
+                freq: r.coefs.iter().map(|c| c.freq).collect(),
+                amplitude: r.coefs.iter().map(|c| c.amplitude()).collect(),
+                phase_deg: r.coefs.iter().map(|c| c.phase_deg()).collect(),
+                in_phase: r.coefs.iter().map(|c| c.in_phase).collect(),
+                quadrature: r.coefs.iter().map(|c| c.quadrature).collect(),
+                window: (t0, t0 + n as f64 * dt),
+            })
+            .collect();
+        store::h5::write_spectra(&args.file, &records).map_err(|e| CliError::Run(e.to_string()))?;
+        if !args.json {
+            eprintln!("saved {} spectra into {file} under /spectra", records.len());
+        }
+    }
     if let Some(png) = &args.plot {
         draw(png, &results, &args.freqs, t0, dt, window, harm_order)?;
     }

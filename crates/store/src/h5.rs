@@ -712,3 +712,130 @@ mod tests {
         );
     }
 }
+
+/// One signal's spectral readout, as stored beside the waveforms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpectrumRecord {
+    /// Signal name (`v(out)`).
+    pub signal: String,
+    /// Frequencies, Hz.
+    pub freq: Vec<f64>,
+    /// Amplitudes of A·cos(2πft + φ).
+    pub amplitude: Vec<f64>,
+    /// Phases φ, degrees.
+    pub phase_deg: Vec<f64>,
+    /// In-phase (cosine) coefficients.
+    pub in_phase: Vec<f64>,
+    /// Quadrature coefficients.
+    pub quadrature: Vec<f64>,
+    /// Start and end of the analysis window, seconds.
+    pub window: (f64, f64),
+}
+
+/// Add spectra to an existing freqprop HDF5 file as `/spectra/<signal>/{freq, amplitude,
+/// phase_deg, in_phase, quadrature}` (replacing earlier ones of the same signal), without
+/// risking the file: the change is made on a copy that then replaces it.
+pub fn write_spectra(path: impl AsRef<Path>, records: &[SpectrumRecord]) -> Result<()> {
+    let path = path.as_ref();
+    // must be a readable freqprop file first
+    H5Reader::open(path)?;
+    crate::atomic::write_atomic(path, |tmp| {
+        std::fs::copy(path, tmp).map_err(|e| StoreError::io(tmp, e))?;
+        let file = hdf5::File::open_rw(tmp).map_err(|e| StoreError::h5(tmp, "/", e))?;
+        let top = if file.link_exists("spectra") {
+            file.group("spectra")
+        } else {
+            file.create_group("spectra")
+        }
+        .map_err(|e| StoreError::h5(tmp, "/spectra", e))?;
+        for r in records {
+            let name = r.signal.replace('/', "_");
+            let obj = format!("/spectra/{name}");
+            if top.link_exists(&name) {
+                top.unlink(&name)
+                    .map_err(|e| StoreError::h5(tmp, &obj, e))?;
+            }
+            let g = top
+                .create_group(&name)
+                .map_err(|e| StoreError::h5(tmp, &obj, e))?;
+            for (ds, data) in [
+                ("freq", &r.freq),
+                ("amplitude", &r.amplitude),
+                ("phase_deg", &r.phase_deg),
+                ("in_phase", &r.in_phase),
+                ("quadrature", &r.quadrature),
+            ] {
+                g.new_dataset_builder()
+                    .with_data(data.as_slice())
+                    .create(ds)
+                    .map_err(|e| StoreError::h5(tmp, &format!("{obj}/{ds}"), e))?;
+            }
+            write_str_attr(
+                &g,
+                tmp,
+                "window",
+                &format!("{:e} {:e}", r.window.0, r.window.1),
+            )?;
+            write_str_attr(
+                &g,
+                tmp,
+                "convention",
+                "x(t) = in_phase*cos(2*pi*f*t) - quadrature*sin(2*pi*f*t), t absolute",
+            )?;
+        }
+        file.flush().map_err(|e| StoreError::h5(tmp, "/", e))?;
+        Ok(())
+    })
+}
+
+/// Read the spectra stored by [`write_spectra`].
+pub fn read_spectra(path: impl AsRef<Path>) -> Result<Vec<SpectrumRecord>> {
+    let path = path.as_ref();
+    let file = hdf5::File::open(path).map_err(|e| StoreError::h5(path, "/", e))?;
+    if !file.link_exists("spectra") {
+        return Ok(Vec::new());
+    }
+    let top = file
+        .group("spectra")
+        .map_err(|e| StoreError::h5(path, "/spectra", e))?;
+    let mut out = Vec::new();
+    for name in top
+        .member_names()
+        .map_err(|e| StoreError::h5(path, "/spectra", e))?
+    {
+        let obj = format!("/spectra/{name}");
+        let g = top
+            .group(&name)
+            .map_err(|e| StoreError::h5(path, &obj, e))?;
+        let read = |ds: &str| -> Result<Vec<f64>> {
+            g.dataset(ds)
+                .and_then(|d| d.read_raw::<f64>())
+                .map_err(|e| StoreError::h5(path, &format!("{obj}/{ds}"), e))
+        };
+        let window = g
+            .attr("window")
+            .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+            .map(|s| {
+                let v: Vec<f64> = s
+                    .as_str()
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                (
+                    v.first().copied().unwrap_or(f64::NAN),
+                    v.get(1).copied().unwrap_or(f64::NAN),
+                )
+            })
+            .unwrap_or((f64::NAN, f64::NAN));
+        out.push(SpectrumRecord {
+            signal: name.clone(),
+            freq: read("freq")?,
+            amplitude: read("amplitude")?,
+            phase_deg: read("phase_deg")?,
+            in_phase: read("in_phase")?,
+            quadrature: read("quadrature")?,
+            window,
+        });
+    }
+    Ok(out)
+}

@@ -91,6 +91,16 @@ impl Pattern {
             .expect("entry declared during setup")
     }
 
+    /// Column pointers of the CSC pattern (0-based unknowns).
+    pub fn col_ptr(&self) -> &[usize] {
+        &self.col_ptr
+    }
+
+    /// Row indices of the CSC pattern (0-based unknowns).
+    pub fn row_idx(&self) -> &[usize] {
+        &self.row_idx
+    }
+
     /// Slot of diagonal entry of unknown `i` (1-based).
     pub fn diag(&self, i: usize) -> usize {
         self.diag[i - 1]

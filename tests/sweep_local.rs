@@ -200,7 +200,7 @@ fn bad_specs_are_input_errors() {
     .unwrap();
     let cases = [
         ("base = { kind = \"simulation\", netlist = \"n.cir\" }\n[[axis]]\nparam = \"q\"\nvalues = [1]\n[[metric]]\nname = \"m\"\nkind = \"final\"\nsignal = \"a\"\n", "param q"),
-        ("base = { kind = \"train\", netlist = \"n.cir\" }\n[[metric]]\nname = \"m\"\nkind = \"final\"\nsignal = \"a\"\n", "not supported yet"),
+        ("base = { kind = \"train\", netlist = \"n.cir\" }\n[[metric]]\nname = \"m\"\nkind = \"final\"\nsignal = \"a\"\n", "[base] netlist is not used by kind = \"train\""),
         ("base = { kind = \"simulation\", netlist = \"n.cir\" }\n[[axis]]\nparam = \"r\"\nvalues = [1]\n[[metric]]\nname = \"m\"\nkind = \"amplitude\"\nsignal = \"a\"\n", "freq is required"),
         ("base = { kind = \"simulation\", netlist = \"n.cir\" }\ncombine = \"zap\"\n", "line 2"),
     ];

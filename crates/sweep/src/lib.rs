@@ -5,11 +5,14 @@
 //! job array) and writes `DIR/points/I.h5` through a temporary file and a rename, so a point
 //! file is either complete or absent and reruns only do what is missing.
 //!
-//! The first base kind is a **simulation**: a netlist whose top-level `.param` values the axes
-//! set; the metrics are read from the transient waveforms (final/max/min/mean/rms of a
-//! signal, amplitude/phase at a frequency). The spec's `[base] kind` field is there so that a
-//! `"train"` base (learner sweeps over β, frequencies, learning rate, seed, ...) can be added
-//! without changing the rest of the format.
+//! There are two base kinds. A **simulation** base is a netlist whose top-level `.param`
+//! values the axes set; the metrics are read from the transient waveforms (final/max/min/
+//! mean/rms of a signal, amplitude/phase at a frequency). A **train** base is a `freqprop
+//! train` configuration whose dotted keys the axes set (`transient.beta`, `train.lr`,
+//! `network.capacitance`, `network.hidden.0`, ...); each point trains (single-threaded, so
+//! the bits do not depend on the machine) and reports final losses and accuracies and the
+//! fidelity of the frequency-propagation update against the exact gradient (see
+//! [`train`]).
 //!
 //! ```toml
 //! name = "divider"
@@ -59,6 +62,38 @@
 //! assert!((table.metrics[0][0] - h(1e3)).abs() < 2e-3);
 //! assert!((table.metrics[1][0] - h(2e3)).abs() < 2e-3);
 //! ```
+//!
+//! A training base: XOR with the exact-gradient engine for two seeds, and the agreement of
+//! the transient (frequency-propagation) update with the exact gradient at two β.
+//!
+//! ```
+//! # let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(dir.path().join("xor.toml"), r#"
+//! data = { dataset = "xor", test_fraction = 0.0 }
+//! network = { kind = "layered", hidden = [4], nonlinearity = "alternate", input_scale = 4.0 }
+//! train = { epochs = 3, batch_size = 4 }
+//! "#).unwrap();
+//! std::fs::write(dir.path().join("s.toml"), r#"
+//! base = { kind = "train", config = "xor.toml", set = { "train.lr" = 0.3 } }
+//! [[axis]]
+//! param = "transient.beta"
+//! values = [1e-6, 1e-3]
+//! [[metric]]
+//! name = "acc"
+//! kind = "train_accuracy"
+//! [[metric]]
+//! name = "err"
+//! kind = "grad_rel_error"
+//! "#).unwrap();
+//! let spec = sweep::Spec::load(&dir.path().join("s.toml")).unwrap();
+//! let r0 = sweep::evaluate(&spec, 0).unwrap();
+//! let r1 = sweep::evaluate(&spec, 1).unwrap();
+//! // β does not enter the adjoint engine's training: same accuracy, a fraction of 4 samples.
+//! assert_eq!(r0.metrics[0], r1.metrics[0]);
+//! assert_eq!((r0.metrics[0].1 * 4.0).fract(), 0.0);
+//! // The update's error is first order in β.
+//! assert!(r0.metrics[1].1 < 1e-4 && r1.metrics[1].1 > 10.0 * r0.metrics[1].1);
+//! ```
 
 use std::path::{Path, PathBuf};
 
@@ -66,6 +101,7 @@ use hdf5::types::VarLenUnicode;
 
 pub mod netlist;
 pub mod spec;
+pub mod train;
 
 pub use spec::{AxisSpec, BaseSpec, Combine, Freq, MetricKind, MetricSpec, Spec};
 
@@ -91,7 +127,7 @@ fn io(path: &Path, e: impl std::fmt::Display) -> SweepError {
 pub struct Manifest {
     /// Sweep name.
     pub name: String,
-    /// Base kind (`simulation`).
+    /// Base kind (`simulation` or `train`).
     pub base_kind: String,
     /// Parameter names.
     pub params: Vec<String>,
@@ -136,14 +172,26 @@ fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
     .map_err(|e| io(path, e))
 }
 
-/// The resolved netlist of point `index`.
+/// The resolved netlist of a point (simulation base).
 pub fn point_netlist(spec: &Spec, values: &[f64]) -> Result<String> {
-    netlist::substitute(&spec.netlist_text, &spec.param_names(), values)
-        .map_err(|m| SweepError::Input(format!("{}: {m}", spec.netlist_path.display())))
+    netlist::substitute(&spec.base_text, &spec.param_names(), values)
+        .map_err(|m| SweepError::Input(format!("{}: {m}", spec.base_path.display())))
 }
 
-/// Write the manifest (`manifest.json`, `manifest.csv`), a copy of the spec and base netlist,
-/// and each point's resolved netlist (`configs/I.cir`). If `dir` already holds a manifest it
+/// The resolved base file of a point: a netlist (simulation) or a training configuration
+/// (TOML), and the extension `plan` gives it under `configs/`.
+pub fn point_config(spec: &Spec, values: &[f64]) -> Result<(String, &'static str)> {
+    match &spec.train {
+        Some(tb) => tb
+            .point_text(&spec.param_names(), values)
+            .map(|t| (t, "toml"))
+            .map_err(|m| SweepError::Input(format!("{}: {m}", spec.path.display()))),
+        None => point_netlist(spec, values).map(|t| (t, "cir")),
+    }
+}
+
+/// Write the manifest (`manifest.json`, `manifest.csv`), a copy of the spec, and each point's
+/// resolved netlist (`configs/I.cir`) or training configuration (`configs/I.toml`). If `dir` already holds a manifest it
 /// must be the same sweep (same names and values), so results are never mixed.
 pub fn plan(spec: &Spec, dir: &Path) -> Result<Manifest> {
     let m = Manifest::of(spec);
@@ -180,10 +228,8 @@ pub fn plan(spec: &Spec, dir: &Path) -> Result<Manifest> {
     let spec_text = std::fs::read_to_string(&spec.path).map_err(|e| io(&spec.path, e))?;
     write_text_atomic(&dir.join("spec.toml"), &spec_text)?;
     for (i, vals) in m.points.iter().enumerate() {
-        write_text_atomic(
-            &dir.join("configs").join(format!("{i}.cir")),
-            &point_netlist(spec, vals)?,
-        )?;
+        let (text, ext) = point_config(spec, vals)?;
+        write_text_atomic(&dir.join("configs").join(format!("{i}.{ext}")), &text)?;
     }
     Ok(m)
 }
@@ -218,8 +264,17 @@ pub fn evaluate(spec: &Spec, index: usize) -> Result<PointResult> {
             points.len().saturating_sub(1)
         ))
     })?;
+    let names = spec.param_names();
+    if let Some(tb) = &spec.train {
+        let metrics = train::evaluate(tb, &names, vals, &spec.metrics, index)?;
+        return Ok(PointResult {
+            index,
+            params: names.into_iter().zip(vals.iter().copied()).collect(),
+            metrics,
+        });
+    }
     let text = point_netlist(spec, vals)?;
-    let origin = spec.netlist_path.clone();
+    let origin = spec.base_path.clone();
     let c = circuit::parse_str(&text, &origin).map_err(|e| SweepError::Input(e.to_string()))?;
     let tran = c.tran().ok_or_else(|| {
         SweepError::Input(format!(
@@ -233,7 +288,6 @@ pub fn evaluate(spec: &Spec, index: usize) -> Result<PointResult> {
     sim.transient(tran, &Default::default(), &c.title, &mut w)
         .map_err(|e| run_err(e.to_string()))?;
     circuit::WaveSink::finish(&mut w).map_err(|e| run_err(e.to_string()))?;
-    let names = spec.param_names();
     let mut metrics = Vec::new();
     for m in &spec.metrics {
         let v = metric(m, &w, &names, vals, &text)
@@ -272,9 +326,10 @@ fn metric(
     vals: &[f64],
     _text: &str,
 ) -> std::result::Result<f64, String> {
-    let y = w.signal(&m.signal).ok_or_else(|| {
+    let signal = m.signal.as_deref().expect("validated");
+    let y = w.signal(signal).ok_or_else(|| {
         let avail: Vec<&str> = w.signals.iter().map(|s| s.name.as_str()).collect();
-        format!("no signal '{}' (available: {})", m.signal, avail.join(", "))
+        format!("no signal '{signal}' (available: {})", avail.join(", "))
     })?;
     let t = &w.time;
     if y.is_empty() {
@@ -304,6 +359,13 @@ fn metric(
         MetricKind::Min => Ok(ys.iter().copied().fold(f64::INFINITY, f64::min)),
         MetricKind::Mean => trap(&|v| v),
         MetricKind::Rms => trap(&|v| v * v).map(f64::sqrt),
+        MetricKind::TrainLoss
+        | MetricKind::TrainAccuracy
+        | MetricKind::TestLoss
+        | MetricKind::TestAccuracy
+        | MetricKind::BestTestAccuracy
+        | MetricKind::GradCosine
+        | MetricKind::GradRelError => unreachable!("training metric in a simulation sweep"),
         MetricKind::Amplitude | MetricKind::Phase => {
             let f = match m.freq.as_ref().expect("validated") {
                 Freq::Hz(f) => *f,

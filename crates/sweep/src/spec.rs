@@ -93,9 +93,9 @@ fn spaced(a: f64, b: f64, n: usize, log: bool) -> Vec<f64> {
         .collect()
 }
 
-/// What a metric reads from a signal.
+/// What a metric reads: a signal of a simulation, or a result of a training run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// The last sample.
     Final,
@@ -111,6 +111,38 @@ pub enum MetricKind {
     Amplitude,
     /// Phase in degrees at `freq` (cosine convention, absolute time), same window.
     Phase,
+    /// Training base: mean loss on the training set after the last epoch.
+    TrainLoss,
+    /// Training base: training-set accuracy after the last epoch (classification).
+    TrainAccuracy,
+    /// Training base: mean loss on the test set after the last epoch.
+    TestLoss,
+    /// Training base: test-set accuracy after the last epoch (classification).
+    TestAccuracy,
+    /// Training base: the best test accuracy over all epochs (classification).
+    BestTestAccuracy,
+    /// Training base: cosine between the frequency-propagation (transient) gradient and the
+    /// exact adjoint gradient at the initial conductances, averaged over the first
+    /// `gradcheck.samples` training samples (as `freqprop gradcheck` reports it).
+    GradCosine,
+    /// Training base: relative error `|est − exact| / |exact|` of the same comparison.
+    GradRelError,
+}
+
+impl MetricKind {
+    /// Whether the kind belongs to a training base (otherwise to a simulation).
+    pub fn is_train(self) -> bool {
+        !matches!(
+            self,
+            MetricKind::Final
+                | MetricKind::Max
+                | MetricKind::Min
+                | MetricKind::Mean
+                | MetricKind::Rms
+                | MetricKind::Amplitude
+                | MetricKind::Phase
+        )
+    }
 }
 
 /// A frequency: a number in hertz or the name of a swept/`.param` parameter.
@@ -131,8 +163,9 @@ pub struct MetricSpec {
     pub name: String,
     /// What to compute.
     pub kind: MetricKind,
-    /// The signal: a node name (`out`) or a branch current (`i(v1)`).
-    pub signal: String,
+    /// Simulation base: the signal, a node name (`out`) or a branch current (`i(v1)`).
+    #[serde(default)]
+    pub signal: Option<String>,
     /// For `amplitude` and `phase`.
     pub freq: Option<Freq>,
     /// Start of the time window for max/min/mean/rms (seconds; default: the start).
@@ -143,10 +176,16 @@ pub struct MetricSpec {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaseSpec {
-    /// `"simulation"` (the only kind so far; `"train"` is reserved for learner sweeps).
+    /// `"simulation"` (a netlist) or `"train"` (a training configuration).
     pub kind: String,
-    /// Netlist file, relative to the spec file.
-    pub netlist: PathBuf,
+    /// Simulation base: the netlist file, relative to the spec file.
+    pub netlist: Option<PathBuf>,
+    /// Training base: the training configuration (TOML, as for `freqprop train`), relative to
+    /// the spec file.
+    pub config: Option<PathBuf>,
+    /// Training base: fixed overrides applied to every point before the axes, as dotted keys
+    /// (`"train.engine" = "transient"`); any TOML value.
+    pub set: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,11 +212,13 @@ pub struct Spec {
     pub combine: Combine,
     /// Base configuration.
     pub base: BaseSpec,
-    /// The base netlist text.
-    pub netlist_text: String,
-    /// The base netlist's path (resolved).
-    pub netlist_path: PathBuf,
-    /// Axis names (lower case) and values.
+    /// The base file's text (netlist or training configuration).
+    pub base_text: String,
+    /// The base file's path (resolved against the spec file's directory).
+    pub base_path: PathBuf,
+    /// Training base: the configuration with `[base] set` applied, as a TOML tree.
+    pub train: Option<crate::train::TrainBase>,
+    /// Axis names (simulation: lower case; training: dotted keys as written) and values.
     pub axes: Vec<(String, Vec<f64>)>,
     /// Metrics.
     pub metrics: Vec<MetricSpec>,
@@ -191,30 +232,61 @@ impl Spec {
         Spec::parse(&text, path)
     }
 
-    /// Parse spec text; `path` names it in errors and anchors the relative netlist path.
+    /// Parse spec text; `path` names it in errors and anchors the relative base path.
     pub fn parse(text: &str, path: &Path) -> Result<Spec, SweepError> {
         let err = |m: String| SweepError::Input(format!("{}: {m}", path.display()));
         let raw: RawSpec = toml::from_str(text).map_err(|e| err(e.to_string()))?;
-        match raw.base.kind.as_str() {
-            "simulation" => {}
-            "train" => {
-                return Err(err(
-                    "base kind \"train\" is not supported yet (only \"simulation\")".into(),
-                ))
-            }
+        let train = match raw.base.kind.as_str() {
+            "simulation" => false,
+            "train" => true,
             k => {
                 return Err(err(format!(
-                    "unknown base kind \"{k}\" (expected \"simulation\")"
+                    "unknown base kind \"{k}\" (expected \"simulation\" or \"train\")"
                 )))
             }
+        };
+        let (file, field, other) = if train {
+            (
+                &raw.base.config,
+                "config",
+                raw.base.netlist.is_some().then_some("netlist"),
+            )
+        } else {
+            (
+                &raw.base.netlist,
+                "netlist",
+                if raw.base.config.is_some() {
+                    Some("config")
+                } else if raw.base.set.is_some() {
+                    Some("set")
+                } else {
+                    None
+                },
+            )
+        };
+        if let Some(o) = other {
+            return Err(err(format!(
+                "[base] {o} is not used by kind = \"{}\" (it takes {field})",
+                raw.base.kind
+            )));
         }
+        let file = file.as_ref().ok_or_else(|| {
+            err(format!(
+                "[base] kind = \"{}\" needs {field} = \"...\" (relative to the spec file)",
+                raw.base.kind
+            ))
+        })?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let netlist_path = dir.join(&raw.base.netlist);
-        let netlist_text = std::fs::read_to_string(&netlist_path)
-            .map_err(|e| err(format!("netlist {}: {e}", netlist_path.display())))?;
+        let base_path = dir.join(file);
+        let base_text = std::fs::read_to_string(&base_path)
+            .map_err(|e| err(format!("{field} {}: {e}", base_path.display())))?;
         let mut axes: Vec<(String, Vec<f64>)> = Vec::new();
         for a in &raw.axes {
-            let name = a.param.to_ascii_lowercase();
+            let name = if train {
+                a.param.trim().to_string()
+            } else {
+                a.param.to_ascii_lowercase()
+            };
             if axes.iter().any(|(n, _)| *n == name) {
                 return Err(err(format!("axis '{name}' is given twice")));
             }
@@ -240,6 +312,31 @@ impl Spec {
             if raw.metrics[..i].iter().any(|o| o.name == m.name) {
                 return Err(err(format!("metric '{}' is given twice", m.name)));
             }
+            if m.kind.is_train() != train {
+                return Err(err(format!(
+                    "metric '{}': kind {:?} is for a {} base, this one is \"{}\"",
+                    m.name,
+                    m.kind,
+                    if train { "simulation" } else { "train" },
+                    raw.base.kind
+                )));
+            }
+            if train {
+                if let Some(f) = ["signal", "freq", "from"]
+                    .into_iter()
+                    .zip([m.signal.is_some(), m.freq.is_some(), m.from.is_some()])
+                    .find_map(|(f, given)| given.then_some(f))
+                {
+                    return Err(err(format!(
+                        "metric '{}': {f} is not used by kind {:?}",
+                        m.name, m.kind
+                    )));
+                }
+                continue;
+            }
+            if m.signal.is_none() {
+                return Err(err(format!("metric '{}': signal is required", m.name)));
+            }
             let wants_freq = matches!(m.kind, MetricKind::Amplitude | MetricKind::Phase);
             if wants_freq != m.freq.is_some() {
                 return Err(err(format!(
@@ -254,6 +351,14 @@ impl Spec {
                 )));
             }
         }
+        let train_base = if train {
+            Some(
+                crate::train::TrainBase::new(&base_text, &base_path, raw.base.set.as_ref())
+                    .map_err(err)?,
+            )
+        } else {
+            None
+        };
         let spec = Spec {
             path: path.to_path_buf(),
             name: raw.name.unwrap_or_else(|| {
@@ -263,22 +368,34 @@ impl Spec {
             }),
             combine: raw.combine,
             base: raw.base,
-            netlist_text,
-            netlist_path,
+            base_text,
+            base_path,
+            train: train_base,
             axes,
             metrics: raw.metrics,
         };
+        if let Some(tb) = &spec.train {
+            // Every axis must name a numeric key of the configuration, and every point's
+            // configuration must be valid.
+            tb.check_axes(&spec.axes).map_err(err)?;
+            let names = spec.param_names();
+            for (i, vals) in spec.points().iter().enumerate() {
+                tb.point_config(&names, vals)
+                    .map_err(|m| err(format!("point {i}: {m}")))?;
+            }
+            return Ok(spec);
+        }
         // Every axis must name a top-level .param of the netlist, and the base must parse.
         let names: Vec<String> = spec.axes.iter().map(|(n, _)| n.clone()).collect();
         let firsts: Vec<f64> = spec.axes.iter().map(|(_, v)| v[0]).collect();
-        let text = crate::netlist::substitute(&spec.netlist_text, &names, &firsts)
-            .map_err(|m| err(format!("{}: {m}", spec.netlist_path.display())))?;
-        let c = circuit::parse_str(&text, &spec.netlist_path)
+        let text = crate::netlist::substitute(&spec.base_text, &names, &firsts)
+            .map_err(|m| err(format!("{}: {m}", spec.base_path.display())))?;
+        let c = circuit::parse_str(&text, &spec.base_path)
             .map_err(|e| SweepError::Input(e.to_string()))?;
         if c.tran().is_none() {
             return Err(err(format!(
                 "{}: the netlist has no .tran analysis",
-                spec.netlist_path.display()
+                spec.base_path.display()
             )));
         }
         for m in &spec.metrics {

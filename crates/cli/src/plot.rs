@@ -1,16 +1,21 @@
-//! `freqprop plot`: PNG figures of stored results.
+//! `freqprop plot`: PNG figures of stored results. A waveform file (HDF5, rawfile, CSV) gives
+//! one PNG of its traces; a training run file (`freqprop train -o RUN.h5`) gives a directory
+//! of figures: learning curves, conductance histograms, and the waveform and spectrum across
+//! one resistor of each recorded sample with its two coefficients marked.
 
 use crate::CliError;
+use learn::runfile::{is_run_file, read_run, RunData};
 use plot::{stacked, Axes, Series};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `freqprop plot`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A waveform file: freqprop HDF5, SPICE rawfile or CSV.
+    /// A waveform file (freqprop HDF5, SPICE rawfile or CSV) or a training run file.
     pub file: PathBuf,
-    /// Output PNG (default: the input's name with `.png`).
-    #[arg(short, long, value_name = "OUT.png")]
+    /// Output PNG (default: the input's name with `.png`); for a run file, the output
+    /// directory (default: the input's name without extension, plus `_plots`).
+    #[arg(short, long, value_name = "OUT.png|DIR")]
     pub output: Option<PathBuf>,
     /// Signals to draw (`out`, `v(out)`, `i(v1)`); default: every node voltage (at most 8).
     #[arg(long, value_delimiter = ',')]
@@ -22,6 +27,9 @@ pub struct Args {
 
 /// Run `freqprop plot`.
 pub fn run(args: Args) -> Result<i32, CliError> {
+    if is_run_file(&args.file) {
+        return run_file(&args);
+    }
     let w = store::read_any(&args.file).map_err(|e| CliError::Input(e.to_string()))?;
     let out = args
         .output
@@ -99,4 +107,132 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     stacked(&out, &panels).map_err(|e| CliError::Run(e.to_string()))?;
     println!("wrote {}", out.display());
     Ok(0)
+}
+
+fn perr(e: impl std::fmt::Display) -> CliError {
+    CliError::Run(e.to_string())
+}
+
+/// Figures of a training run file into a directory.
+fn run_file(args: &Args) -> Result<i32, CliError> {
+    let run = read_run(&args.file).map_err(|e| CliError::Input(e.to_string()))?;
+    let dir = args.output.clone().unwrap_or_else(|| {
+        let stem = args
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
+        args.file.with_file_name(format!("{stem}_plots"))
+    });
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CliError::Input(format!(
+            "{}: cannot create the directory: {e}",
+            dir.display()
+        ))
+    })?;
+    let written = run_figures(&run, &dir)?;
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    Ok(0)
+}
+
+/// Write the figures of a run; returns the paths written.
+pub fn run_figures(run: &RunData, dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    let mut written = Vec::new();
+    // learning curves
+    let h = &run.history;
+    if !h.is_empty() {
+        let ep: Vec<f64> = h.iter().map(|s| s.epoch as f64).collect();
+        let trl: Vec<f64> = h.iter().map(|s| s.train_loss).collect();
+        let tel: Vec<f64> = h.iter().map(|s| s.test_loss).collect();
+        let pct = |a: Option<f64>| 100.0 * a.unwrap_or(f64::NAN);
+        let tra: Vec<f64> = h.iter().map(|s| pct(s.train_accuracy)).collect();
+        let tea: Vec<f64> = h.iter().map(|s| pct(s.test_accuracy)).collect();
+        let mut panels = vec![(
+            "loss",
+            Axes::new("epoch", "loss").log_y(),
+            vec![
+                Series::new("train", &ep, &trl),
+                Series::new("test", &ep, &tel),
+            ],
+        )];
+        if h.iter().any(|s| s.train_accuracy.is_some()) {
+            panels.push((
+                "accuracy",
+                Axes::new("epoch", "accuracy (%)"),
+                vec![
+                    Series::new("train", &ep, &tra),
+                    Series::new("test", &ep, &tea),
+                ],
+            ));
+        }
+        let p = dir.join("learning_curves.png");
+        stacked(&p, &panels).map_err(perr)?;
+        written.push(p);
+    }
+    // conductance histograms: initial, middle and last epoch
+    let rows = run.conductances.len();
+    if rows > 0 {
+        let mut picks = vec![0, rows / 2, rows - 1];
+        picks.dedup();
+        for k in picks {
+            let g_ms: Vec<f64> = run.conductances[k]
+                .iter()
+                .filter(|g| g.is_finite())
+                .map(|g| g * 1e3)
+                .collect();
+            if g_ms.is_empty() {
+                continue;
+            }
+            let title = if k == 0 {
+                "initial conductances".to_string()
+            } else {
+                format!("conductances after epoch {k}")
+            };
+            let p = dir.join(format!("conductances_epoch_{k}.png"));
+            plot::histogram(&p, &title, "conductance (mS)", &g_ms, 30).map_err(perr)?;
+            written.push(p);
+        }
+    }
+    // the resistor with the largest error coefficient, per recorded sample
+    for (k, s) in run.samples.iter().enumerate() {
+        let Some(j) =
+            (0..s.error.len()).max_by(|&a, &b| s.error[a].abs().total_cmp(&s.error[b].abs()))
+        else {
+            continue;
+        };
+        let name = run.names.get(j).cloned().unwrap_or_else(|| format!("#{j}"));
+        let (a, e) = (s.activation[j], s.error[j]);
+        let d = s.drop_wave(j);
+        let mag = s.drop_spectrum(j);
+        let p = dir.join(format!("sample_{k}_resistor.png"));
+        stacked(
+            &p,
+            &[
+                (
+                    &format!(
+                        "training sample {}: voltage across {name}, activation A = {a:.4e} V",
+                        s.index
+                    ),
+                    Axes::new("time (s)", "v (V)"),
+                    vec![Series::new("v(t)", &s.time, &d)],
+                ),
+                (
+                    &format!(
+                        "magnitude spectrum: A = {a:.3e} V at DC, E = {e:.3e} V at f_e = {} Hz (beta = {:e})",
+                        s.freq, s.beta
+                    ),
+                    Axes::new("frequency (Hz)", "|V| (V)")
+                        .log_y()
+                        .marker(0.0, "A")
+                        .marker(s.freq, "f_e"),
+                    vec![Series::new("|V(f)|", &s.frequencies, &mag)],
+                ),
+            ],
+        )
+        .map_err(perr)?;
+        written.push(p);
+    }
+    Ok(written)
 }

@@ -1,21 +1,34 @@
 //! `freqprop train`: train a network with frequency propagation (or the exact adjoint
 //! gradient) from a TOML configuration; checkpoint every epoch; `--resume` continues a run
-//! bit-identically.
+//! bit-identically. A run file ending in `.h5` is an HDF5 run file (see
+//! [`learn::runfile`]: configuration, conductances per epoch, history, checkpoint and the
+//! waveforms of a few samples); any other name gets the JSON checkpoint.
 
 use crate::CliError;
+use learn::runfile::{read_run, write_run, RunData};
 use learn::train::{
     config_base, load_checkpoint, read_config, save_checkpoint, EngineKind, Trainer,
 };
 use learn::LearnError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Training samples whose waveforms go into an HDF5 run file.
+pub const RECORDED_SAMPLES: [usize; 2] = [0, 1];
+
+fn is_h5_name(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("h5") || e.eq_ignore_ascii_case("hdf5"))
+}
 
 /// Arguments of `freqprop train`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Training configuration (TOML; see examples/iris.toml).
     pub config: PathBuf,
-    /// Run file (JSON checkpoint written atomically after every epoch).
-    #[arg(short, long, default_value = "run.json")]
+    /// Run file, rewritten atomically after every epoch: `.h5` for the HDF5 run file
+    /// (configuration, conductances per epoch, history, checkpoint, sample waveforms), any
+    /// other name for the JSON checkpoint alone.
+    #[arg(short, long, default_value = "run.h5")]
     pub output: PathBuf,
     /// Override the seed (split, initial conductances, shuffles).
     #[arg(long)]
@@ -56,11 +69,26 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     }
     let base = config_base(&args.config);
     let start = std::time::Instant::now();
+    let h5 = is_h5_name(&args.output) || (args.resume && learn::runfile::is_hdf5(&args.output));
+    // conductances: initial, then after each epoch (kept for the HDF5 run file)
+    let mut g_rows: Vec<Vec<f64>>;
     let mut trainer = if args.resume {
-        let ck = load_checkpoint(&args.output).map_err(learn_err)?;
-        Trainer::resume(config, &base, &ck).map_err(learn_err)?
+        if h5 {
+            let run = read_run(&args.output).map_err(learn_err)?;
+            let t = Trainer::resume(config, &base, &run.checkpoint).map_err(learn_err)?;
+            g_rows = run.conductances;
+            g_rows.truncate(t.epoch + 1);
+            t
+        } else {
+            let ck = load_checkpoint(&args.output).map_err(learn_err)?;
+            let t = Trainer::resume(config, &base, &ck).map_err(learn_err)?;
+            g_rows = vec![t.network.conductances()];
+            t
+        }
     } else {
-        Trainer::new(config, &base).map_err(learn_err)?
+        let t = Trainer::new(config, &base).map_err(learn_err)?;
+        g_rows = vec![t.g.clone()];
+        t
     };
     let epochs = trainer.config.train.epochs;
     let n_train = trainer.split.train.len() as u64;
@@ -99,7 +127,18 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                 s.train_loss, s.test_loss
             ),
         };
-        save_checkpoint(&args.output, &trainer.checkpoint()).map_err(learn_err)?;
+        if h5 {
+            // rows lost (e.g. resumed from a JSON checkpoint) are filled with NaN
+            while g_rows.len() < trainer.epoch {
+                g_rows.push(vec![f64::NAN; trainer.g.len()]);
+            }
+            g_rows.push(trainer.g.clone());
+            let run = RunData::from_trainer(&trainer, g_rows.clone(), &RECORDED_SAMPLES)
+                .map_err(learn_err)?;
+            write_run(&args.output, &run).map_err(learn_err)?;
+        } else {
+            save_checkpoint(&args.output, &trainer.checkpoint()).map_err(learn_err)?;
+        }
     }
     bar.finish_and_clear();
     let last = trainer.history.last().cloned();

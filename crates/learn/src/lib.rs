@@ -37,6 +37,7 @@ pub mod data;
 pub mod loss;
 pub mod network;
 pub mod rng;
+pub mod runfile;
 pub mod train;
 pub mod transient_engine;
 

@@ -53,6 +53,7 @@ pub struct TransientEngine {
     coef: Vec<Coefficient>,
     node_a: Vec<f64>,
     node_e: Vec<f64>,
+    node_q: Vec<f64>,
 }
 
 /// Keeps the node-voltage columns of a transient, time-major.
@@ -157,6 +158,7 @@ impl TransientEngine {
             ],
             node_a: vec![0.0; n_nodes],
             node_e: vec![0.0; n_nodes],
+            node_q: vec![0.0; n_nodes],
         })
     }
 
@@ -211,6 +213,22 @@ impl TransientEngine {
             .get(node)
             .filter(|d| d.len() == self.sink.rows && self.sink.rows > 0)
             .map(|d| (t0, dt, d.as_slice()))
+    }
+
+    /// The quadrature counterpart `A_j·Q_j/β` of the last [`TransientEngine::gradient`]
+    /// estimate, one entry per trainable resistor: `Q_j` is the part of resistor `j`'s drop at
+    /// `f_e` in quadrature with the error current. It is zero in a purely resistive network and
+    /// grows with `ω_e·RC` when the nodes carry capacitance (the in-phase part used by the rule
+    /// then loses amplitude).
+    pub fn last_quadrature(&self) -> Vec<f64> {
+        let beta = self.opts.beta;
+        self.probe
+            .pairs
+            .iter()
+            .map(|&(a, b)| {
+                (self.node_a[a] - self.node_a[b]) * (self.node_q[a] - self.node_q[b]) / beta
+            })
+            .collect()
     }
 
     /// Output values for sample `x` (the DC activation, error sources off).
@@ -268,6 +286,7 @@ impl TransientEngine {
                 .map_err(|e| LearnError::Sim(e.to_string()))?;
             self.node_a[node] = self.coef[0].in_phase;
             self.node_e[node] = self.coef[1].in_phase;
+            self.node_q[node] = self.coef[1].quadrature;
         }
         // 3. local rule on every trainable resistor
         let grad = self

@@ -23,12 +23,18 @@ pub struct Args {
     /// Draw only from this time on (seconds).
     #[arg(long)]
     pub from: Option<f64>,
+    /// For a sweep table: the metric to draw (default: the first).
+    #[arg(long)]
+    pub metric: Option<String>,
 }
 
 /// Run `freqprop plot`.
 pub fn run(args: Args) -> Result<i32, CliError> {
     if is_run_file(&args.file) {
         return run_file(&args);
+    }
+    if let Ok(table) = sweep::read_table(&args.file) {
+        return sweep_table(&args, &table);
     }
     let w = store::read_any(&args.file).map_err(|e| CliError::Input(e.to_string()))?;
     let out = args
@@ -235,4 +241,106 @@ pub fn run_figures(run: &RunData, dir: &Path) -> Result<Vec<PathBuf>, CliError> 
         written.push(p);
     }
     Ok(written)
+}
+
+/// A sweep table: the metric against one swept parameter (a line per value of a second
+/// parameter, if any) or, with two parameters, also a heat map.
+fn sweep_table(args: &Args, t: &sweep::Table) -> Result<i32, CliError> {
+    let file = args.file.display();
+    let m = match &args.metric {
+        Some(name) => t
+            .metric_names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| {
+                CliError::Input(format!(
+                    "{file}: no metric {name}; the table has {}",
+                    t.metric_names.join(", ")
+                ))
+            })?,
+        None if t.metric_names.is_empty() => {
+            return Err(CliError::Input(format!("{file}: the table has no metrics")))
+        }
+        None => 0,
+    };
+    if t.params.is_empty() || t.index.is_empty() {
+        return Err(CliError::Input(format!(
+            "{file}: the table has no swept parameter or no rows"
+        )));
+    }
+    let metric = &t.metric_names[m];
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.file.with_extension("png"));
+    let distinct = |k: usize| -> Vec<f64> {
+        let mut v: Vec<f64> = t.values.iter().map(|r| r[k]).collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        v.dedup();
+        v
+    };
+    let xs = distinct(0);
+    let log_x = xs.len() > 2 && xs[0] > 0.0 && xs[xs.len() - 1] / xs[0] > 100.0;
+    let xlabel = if log_x {
+        format!("log10 {}", t.params[0])
+    } else {
+        t.params[0].clone()
+    };
+    let fx = |x: f64| if log_x { x.log10() } else { x };
+    if t.params.len() == 1 {
+        let mut rows: Vec<(f64, f64)> = t
+            .values
+            .iter()
+            .zip(&t.metrics)
+            .map(|(p, r)| (fx(p[0]), r[m]))
+            .collect();
+        rows.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+        let (x, y): (Vec<f64>, Vec<f64>) = rows.into_iter().unzip();
+        plot::line_chart(
+            &out,
+            metric,
+            &plot::Axes::new(&xlabel, metric),
+            &[plot::Series::new(metric, &x, &y)],
+        )
+        .map_err(|e| CliError::Run(e.to_string()))?;
+    } else {
+        // lines over parameter 0, one per value of parameter 1; and a heat map beside it
+        let ys = distinct(1);
+        let mut lines: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut z = vec![vec![f64::NAN; xs.len()]; ys.len()];
+        for y in &ys {
+            let mut rows: Vec<(f64, f64)> = t
+                .values
+                .iter()
+                .zip(&t.metrics)
+                .filter(|(p, _)| p[1] == *y)
+                .map(|(p, r)| (fx(p[0]), r[m]))
+                .collect();
+            rows.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+            let (x, v): (Vec<f64>, Vec<f64>) = rows.into_iter().unzip();
+            lines.push((format!("{} = {y:e}", t.params[1]), x, v));
+        }
+        for (p, r) in t.values.iter().zip(&t.metrics) {
+            let i = ys.iter().position(|y| *y == p[1]).unwrap_or(0);
+            let j = xs.iter().position(|x| *x == p[0]).unwrap_or(0);
+            z[i][j] = r[m];
+        }
+        let series: Vec<plot::Series<'_>> = lines
+            .iter()
+            .map(|(l, x, y)| plot::Series::new(l, x, y))
+            .collect();
+        plot::line_chart(&out, metric, &plot::Axes::new(&xlabel, metric), &series)
+            .map_err(|e| CliError::Run(e.to_string()))?;
+        let heat = out.with_file_name(format!(
+            "{}_heatmap.png",
+            out.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "sweep".into())
+        ));
+        plot::heatmap(&heat, metric, &t.params[0], &t.params[1], &xs, &ys, &z)
+            .map_err(|e| CliError::Run(e.to_string()))?;
+        println!("wrote {}", heat.display());
+    }
+    println!("wrote {}", out.display());
+    Ok(0)
 }

@@ -412,7 +412,7 @@ pub fn heatmap(
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(0..nx, 0..ny)
+            .build_cartesian_2d((0..nx - 1).into_segmented(), (0..ny - 1).into_segmented())
             .map_err(|e| e.to_string())?;
         let xl: Vec<String> = x.iter().map(|v| format!("{v:.3e}")).collect();
         let yl: Vec<String> = y.iter().map(|v| format!("{v:.3e}")).collect();
@@ -422,8 +422,14 @@ pub fn heatmap(
             .y_desc(y_label)
             .x_labels(nx)
             .y_labels(ny)
-            .x_label_formatter(&|i| xl.get(*i).cloned().unwrap_or_default())
-            .y_label_formatter(&|i| yl.get(*i).cloned().unwrap_or_default())
+            .x_label_formatter(&|i| match i {
+                SegmentValue::CenterOf(i) => xl.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|i| match i {
+                SegmentValue::CenterOf(i) => yl.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
             .disable_mesh()
             .draw()
             .map_err(|e| e.to_string())?;
@@ -436,7 +442,13 @@ pub fn heatmap(
                         0.5
                     };
                     let c = RGBColor((255.0 * t) as u8, 60, (255.0 * (1.0 - t)) as u8);
-                    Rectangle::new([(j, i), (j + 1, i + 1)], c.filled())
+                    Rectangle::new(
+                        [
+                            (SegmentValue::Exact(j), SegmentValue::Exact(i)),
+                            (SegmentValue::Exact(j + 1), SegmentValue::Exact(i + 1)),
+                        ],
+                        c.filled(),
+                    )
                 })
             }))
             .map_err(|e| e.to_string())?;

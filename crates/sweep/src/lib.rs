@@ -677,6 +677,71 @@ pub fn collect(dir: &Path, out: &Path) -> Result<Table> {
     Ok(table)
 }
 
+/// Read a table written by [`collect`] (its `status` lists the rows as complete). Returns an
+/// input error naming the file when it is not a sweep table.
+pub fn read_table(path: &Path) -> Result<Table> {
+    let bad = |what: &str| {
+        SweepError::Input(format!(
+            "{}: not a freqprop sweep table ({what})",
+            path.display()
+        ))
+    };
+    let f = hdf5::File::open(path).map_err(|_| bad("not an HDF5 file"))?;
+    let strings = |name: &str| -> Result<Vec<String>> {
+        let d = f.dataset(name).map_err(|_| bad(&format!("no /{name}")))?;
+        let v: Vec<VarLenUnicode> = d.read_raw().map_err(|e| io(path, e))?;
+        Ok(v.iter().map(|s| s.as_str().to_string()).collect())
+    };
+    let params = strings("param_names")?;
+    let metric_names = strings("metric_names")?;
+    let index: Vec<u64> = f
+        .dataset("index")
+        .and_then(|d| d.read_raw())
+        .map_err(|_| bad("no /index"))?;
+    let n = index.len();
+    let column = |group: &str, name: &str| -> Result<Vec<f64>> {
+        let v: Vec<f64> = f
+            .dataset(&format!("{group}/{name}"))
+            .and_then(|d| d.read_raw())
+            .map_err(|_| bad(&format!("no /{group}/{name}")))?;
+        if v.len() != n {
+            return Err(bad(&format!(
+                "/{group}/{name} has {} rows, /index {n}",
+                v.len()
+            )));
+        }
+        Ok(v)
+    };
+    let pcols = params
+        .iter()
+        .map(|p| column("params", p))
+        .collect::<Result<Vec<_>>>()?;
+    let mcols = metric_names
+        .iter()
+        .map(|m| column("metrics", m))
+        .collect::<Result<Vec<_>>>()?;
+    let rows = |cols: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        (0..n)
+            .map(|r| cols.iter().map(|c| c[r]).collect())
+            .collect()
+    };
+    let index: Vec<usize> = index.iter().map(|&i| i as usize).collect();
+    Ok(Table {
+        params,
+        metric_names,
+        values: rows(&pcols),
+        metrics: rows(&mcols),
+        status: Status {
+            points: n,
+            complete: index.clone(),
+            missing: vec![],
+            failed: vec![],
+            errors: vec![],
+        },
+        index,
+    })
+}
+
 /// Run every pending point of the sweep on this machine with `jobs` threads (0: all cores),
 /// calling `progress(index, result)` as each one finishes. Returns the final status.
 pub fn run_local(

@@ -207,13 +207,18 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     }
 
     if args.save {
-        if store::detect_kind(&args.file).map_err(|e| CliError::Input(e.to_string()))? != store::TraceKind::Hdf5 {
+        if store::detect_kind(&args.file).map_err(|e| CliError::Input(e.to_string()))?
+            != store::TraceKind::Hdf5
+        {
             return Err(CliError::Input(format!("{file}: --save needs a freqprop HDF5 file (spectra are stored beside its waveforms)")));
         }
         let records: Vec<store::h5::SpectrumRecord> = results
             .iter()
             .map(|r| store::h5::SpectrumRecord {
-                signal: w.index_of(&r.node).map(|k| w.signals[k].name.clone()).unwrap_or_else(|| r.node.clone()),
+                signal: w
+                    .index_of(&r.node)
+                    .map(|k| w.signals[k].name.clone())
+                    .unwrap_or_else(|| r.node.clone()),
                 freq: r.coefs.iter().map(|c| c.freq).collect(),
                 amplitude: r.coefs.iter().map(|c| c.amplitude()).collect(),
                 phase_deg: r.coefs.iter().map(|c| c.phase_deg()).collect(),

@@ -146,7 +146,9 @@ fn main() {
     }
 
     // 2. sweep β at ω_e·R·C ∈ {0, 0.1, 1}
-    let betas: Vec<f64> = (0..=10).map(|k| 10f64.powf(-7.0 + 0.5 * k as f64)).collect();
+    let betas: Vec<f64> = (0..=10)
+        .map(|k| 10f64.powf(-7.0 + 0.5 * k as f64))
+        .collect();
     let wrcs = [0.0, 0.1, 1.0];
     let mut beta_rows: Vec<Vec<Row>> = Vec::new();
     for &w in &wrcs {
@@ -172,7 +174,10 @@ fn main() {
     let rel: Vec<f64> = swept.iter().map(|r| r.rel).collect();
     let quad: Vec<f64> = swept.iter().map(|r| r.quad).collect();
     let one_minus_cos: Vec<f64> = swept.iter().map(|r| (1.0 - r.cosine).max(1e-16)).collect();
-    let one_minus_gain: Vec<f64> = swept.iter().map(|r| (1.0 - r.amp).abs().max(1e-16)).collect();
+    let one_minus_gain: Vec<f64> = swept
+        .iter()
+        .map(|r| (1.0 - r.amp).abs().max(1e-16))
+        .collect();
     let rel0 = vec![rc_rows[0].rel.max(1e-16); lx.len()];
     stacked(
         &figs.join("fidelity_rc.png"),
@@ -190,7 +195,11 @@ fn main() {
             (
                 "direction: 1 − cosine",
                 Axes::new("log10(ω_e·R·C)", "1 − cosine").log_y(),
-                vec![Series::new("1 − cosine(in-phase update, exact)", &lx, &one_minus_cos)],
+                vec![Series::new(
+                    "1 − cosine(in-phase update, exact)",
+                    &lx,
+                    &one_minus_cos,
+                )],
             ),
         ],
     )

@@ -36,7 +36,10 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     let (mut dacc, mut dloss, mut dtrain) = (0.0f64, 0.0f64, 0.0f64);
     for (x, y) in a.iter().zip(&f) {
-        let (ax, fx) = (x.test_accuracy.unwrap_or(0.0), y.test_accuracy.unwrap_or(0.0));
+        let (ax, fx) = (
+            x.test_accuracy.unwrap_or(0.0),
+            y.test_accuracy.unwrap_or(0.0),
+        );
         dacc = dacc.max((ax - fx).abs());
         dloss = dloss.max((x.test_loss - y.test_loss).abs() / x.test_loss.abs());
         dtrain = dtrain.max((x.train_loss - y.train_loss).abs() / x.train_loss.abs());
@@ -62,7 +65,9 @@ fn main() {
     );
     let ep: Vec<f64> = a.iter().map(|s| s.epoch as f64).collect();
     let acc = |h: &[EpochStats]| -> Vec<f64> {
-        h.iter().map(|s| 100.0 * s.test_accuracy.unwrap_or(0.0)).collect()
+        h.iter()
+            .map(|s| 100.0 * s.test_accuracy.unwrap_or(0.0))
+            .collect()
     };
     let (aa, fa) = (acc(&a), acc(&f));
     let (al, fl): (Vec<f64>, Vec<f64>) = (

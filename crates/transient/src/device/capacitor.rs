@@ -89,14 +89,7 @@ impl Device for Capacitors {
         }
     }
     fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
-        let mut h = f64::INFINITY;
-        for &s in &self.state {
-            h = h.min(
-                ctx.integ
-                    .truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol),
-            );
-        }
-        h
+        super::truncate_slots(ctx, st, self.state.iter().copied())
     }
     fn len(&self) -> usize {
         self.c.len()

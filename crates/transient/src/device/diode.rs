@@ -343,20 +343,8 @@ impl Device for Diodes {
         }
     }
     fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
-        let mut h = f64::INFINITY;
-        for k in 0..self.name.len() {
-            if self.p[k].has_charge() {
-                h = h.min(ctx.integ.truncation_step(
-                    st,
-                    self.state[k],
-                    ctx.reltol,
-                    ctx.abstol,
-                    ctx.chgtol,
-                    ctx.trtol,
-                ));
-            }
-        }
-        h
+        let charged = (0..self.name.len()).filter(|&k| self.p[k].has_charge());
+        super::truncate_slots(ctx, st, charged.map(|k| self.state[k]))
     }
     fn is_linear(&self) -> bool {
         self.name.is_empty()

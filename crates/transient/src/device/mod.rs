@@ -180,6 +180,33 @@ pub trait Device: Send + Sync {
     }
 }
 
+/// Largest next step allowed by the truncation error of the quantities at `slots`.
+pub(crate) fn truncate_slots(
+    ctx: &LoadCtx,
+    st: &States,
+    slots: impl IntoIterator<Item = usize>,
+) -> f64 {
+    slots
+        .into_iter()
+        .map(|s| {
+            ctx.integ
+                .truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Corners of the transient functions of a set of sources.
+pub(crate) fn source_breakpoints(
+    sources: &[circuit::Source],
+    tstep: f64,
+    tstop: f64,
+    out: &mut Vec<f64>,
+) {
+    for f in sources.iter().filter_map(|s| s.tran.as_ref()) {
+        out.extend(f.breakpoints(tstep, tstop));
+    }
+}
+
 /// Stamp a conductance `g` between unknowns with slots `[pp, pn, np, nn]`.
 #[inline(always)]
 pub(crate) fn stamp_g(a: &mut [f64], s: &[usize; 4], g: f64) {

@@ -83,11 +83,7 @@ impl Device for VoltageSources {
         false
     }
     fn breakpoints(&self, tstep: f64, tstop: f64, out: &mut Vec<f64>) {
-        for s in &self.source {
-            if let Some(f) = &s.tran {
-                out.extend(f.breakpoints(tstep, tstop));
-            }
-        }
+        super::source_breakpoints(&self.source, tstep, tstop, out);
     }
     fn len(&self) -> usize {
         self.name.len()
@@ -133,11 +129,7 @@ impl Device for CurrentSources {
         false
     }
     fn breakpoints(&self, tstep: f64, tstop: f64, out: &mut Vec<f64>) {
-        for s in &self.source {
-            if let Some(f) = &s.tran {
-                out.extend(f.breakpoints(tstep, tstop));
-            }
-        }
+        super::source_breakpoints(&self.source, tstep, tstop, out);
     }
     fn len(&self) -> usize {
         self.source.len()

@@ -48,11 +48,17 @@ fn factorization(c: &mut Criterion) {
         let n = side * side;
         let late = vec![false; n];
         let mut lu = transient::lu::StaticLu::new(n, p.col_ptr(), p.row_idx(), &late).unwrap();
-        c.bench_function(&format!("static LU factor {side}x{side} grid"), |b| b.iter(|| lu.factor(&v).unwrap()));
+        c.bench_function(&format!("static LU factor {side}x{side} grid"), |b| {
+            b.iter(|| lu.factor(&v).unwrap())
+        });
         let mut rhs = vec![1.0; n];
-        c.bench_function(&format!("static LU solve {side}x{side} grid"), |b| b.iter(|| lu.solve(&mut rhs)));
+        c.bench_function(&format!("static LU solve {side}x{side} grid"), |b| {
+            b.iter(|| lu.solve(&mut rhs))
+        });
         let mut f = FaerLu::new(&p).unwrap();
-        c.bench_function(&format!("faer LU factor {side}x{side} grid"), |b| b.iter(|| f.factor(&v).unwrap()));
+        c.bench_function(&format!("faer LU factor {side}x{side} grid"), |b| {
+            b.iter(|| f.factor(&v).unwrap())
+        });
     }
 }
 
@@ -61,13 +67,15 @@ fn transient_runs(c: &mut Criterion) {
     let mut g = c.benchmark_group("transient");
     g.sample_size(10);
     for deck in ["halfwave_rc", "rc_ladder_clamp", "random_network"] {
-        let ckt = circuit::parse_file(&root.join("tests/ngspice").join(format!("{deck}.cir"))).unwrap();
+        let ckt =
+            circuit::parse_file(&root.join("tests/ngspice").join(format!("{deck}.cir"))).unwrap();
         let tran = ckt.tran().unwrap().clone();
         let mut sim = transient::Simulator::new(&ckt).unwrap();
         g.bench_function(deck, |b| {
             b.iter(|| {
                 let mut w = circuit::Waveforms::default();
-                sim.transient(&tran, &Default::default(), "bench", &mut w).unwrap()
+                sim.transient(&tran, &Default::default(), "bench", &mut w)
+                    .unwrap()
             })
         });
     }
@@ -80,9 +88,13 @@ fn training_example(c: &mut Criterion) {
     let (split, net) = learn::train::setup(&config, root).unwrap();
     let (x, y) = (split.train.x[0].clone(), split.train.y[0].clone());
     let mut adj = learn::adjoint::AdjointEngine::new(&net).unwrap();
-    c.bench_function("iris example, adjoint engine", |b| b.iter(|| adj.gradient(&x, &y, &config.loss).unwrap()));
+    c.bench_function("iris example, adjoint engine", |b| {
+        b.iter(|| adj.gradient(&x, &y, &config.loss).unwrap())
+    });
     let mut tr = learn::transient_engine::TransientEngine::new(&net, &config.transient).unwrap();
-    c.bench_function("iris example, transient engine", |b| b.iter(|| tr.gradient(&x, &y, &config.loss).unwrap()));
+    c.bench_function("iris example, transient engine", |b| {
+        b.iter(|| tr.gradient(&x, &y, &config.loss).unwrap())
+    });
 }
 
 criterion_group!(benches, factorization, transient_runs, training_example);

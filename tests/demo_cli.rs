@@ -20,7 +20,10 @@ fn demo_trains_iris_and_writes_figures() {
     assert!(acc >= 0.9, "test accuracy {acc}");
     let cos = j["gradcheck"]["cosine"].as_f64().unwrap();
     let rel = j["gradcheck"]["rel_error"].as_f64().unwrap();
-    assert!(cos > 0.9999 && rel < 1e-6, "gradient fidelity: cosine {cos}, relative error {rel}");
+    assert!(
+        cos > 0.9999 && rel < 1e-6,
+        "gradient fidelity: cosine {cos}, relative error {rel}"
+    );
     assert_eq!(j["epochs"].as_u64(), Some(40));
     for f in j["figures"].as_array().unwrap() {
         let p = f.as_str().unwrap();

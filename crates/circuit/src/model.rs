@@ -74,7 +74,9 @@ impl Circuit {
 
     /// Look an element up by name (case-insensitive).
     pub fn element(&self, name: &str) -> Option<&Element> {
-        self.elements.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+        self.elements
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
     }
 
     /// The transient analysis, if the netlist asks for one.
@@ -99,22 +101,55 @@ pub struct Element {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementKind {
     /// Linear resistor, `resistance` in ohms (> 0).
-    Resistor { a: NodeId, b: NodeId, resistance: f64 },
+    Resistor {
+        a: NodeId,
+        b: NodeId,
+        resistance: f64,
+    },
     /// Linear capacitor, farads; `ic` is the initial voltage v(a) − v(b) used with UIC.
-    Capacitor { a: NodeId, b: NodeId, capacitance: f64, ic: Option<f64> },
+    Capacitor {
+        a: NodeId,
+        b: NodeId,
+        capacitance: f64,
+        ic: Option<f64>,
+    },
     /// Linear inductor, henries; `ic` is the initial current from a to b used with UIC.
-    Inductor { a: NodeId, b: NodeId, inductance: f64, ic: Option<f64> },
+    Inductor {
+        a: NodeId,
+        b: NodeId,
+        inductance: f64,
+        ic: Option<f64>,
+    },
     /// Junction diode from `anode` to `cathode`; `model` names an entry of [`Circuit::models`].
-    Diode { anode: NodeId, cathode: NodeId, model: String, area: f64 },
+    Diode {
+        anode: NodeId,
+        cathode: NodeId,
+        model: String,
+        area: f64,
+    },
     /// Independent current source: the current flows from `pos` through the source to `neg`
     /// (so it leaves node `pos` and enters node `neg` in the external circuit), as in SPICE.
-    CurrentSource { pos: NodeId, neg: NodeId, source: Source },
+    CurrentSource {
+        pos: NodeId,
+        neg: NodeId,
+        source: Source,
+    },
     /// Independent voltage source v(pos) − v(neg) = value; its branch current flows from
     /// `pos` through the source to `neg`, as in SPICE.
-    VoltageSource { pos: NodeId, neg: NodeId, source: Source },
+    VoltageSource {
+        pos: NodeId,
+        neg: NodeId,
+        source: Source,
+    },
     /// Voltage-controlled current source (G): current gm·(v(cp) − v(cn)) flows from `pos`
     /// through the source to `neg`.
-    Vccs { pos: NodeId, neg: NodeId, cpos: NodeId, cneg: NodeId, gm: f64 },
+    Vccs {
+        pos: NodeId,
+        neg: NodeId,
+        cpos: NodeId,
+        cneg: NodeId,
+        gm: f64,
+    },
 }
 
 impl ElementKind {
@@ -125,10 +160,17 @@ impl ElementKind {
             | ElementKind::Capacitor { a, b, .. }
             | ElementKind::Inductor { a, b, .. } => vec![a, b],
             ElementKind::Diode { anode, cathode, .. } => vec![anode, cathode],
-            ElementKind::CurrentSource { pos, neg, .. } | ElementKind::VoltageSource { pos, neg, .. } => {
+            ElementKind::CurrentSource { pos, neg, .. }
+            | ElementKind::VoltageSource { pos, neg, .. } => {
                 vec![pos, neg]
             }
-            ElementKind::Vccs { pos, neg, cpos, cneg, .. } => vec![pos, neg, cpos, cneg],
+            ElementKind::Vccs {
+                pos,
+                neg,
+                cpos,
+                cneg,
+                ..
+            } => vec![pos, neg, cpos, cneg],
         }
     }
 }
@@ -147,7 +189,11 @@ pub struct Source {
 impl Source {
     /// A DC source.
     pub fn dc(value: f64) -> Self {
-        Source { dc: Some(value), ac: None, tran: None }
+        Source {
+            dc: Some(value),
+            ac: None,
+            tran: None,
+        }
     }
 
     /// Value at time `t` during a transient analysis (SPICE semantics: the transient
@@ -173,36 +219,99 @@ impl Source {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TranFn {
     /// `SIN(VO VA FREQ TD THETA PHASE)`, phase in degrees.
-    Sin { vo: f64, va: f64, freq: f64, td: f64, theta: f64, phase: f64 },
+    Sin {
+        vo: f64,
+        va: f64,
+        freq: f64,
+        td: f64,
+        theta: f64,
+        phase: f64,
+    },
     /// `PULSE(V1 V2 TD TR TF PW PER)`; zero TR/TF/PW/PER take SPICE defaults at evaluation.
-    Pulse { v1: f64, v2: f64, td: f64, tr: f64, tf: f64, pw: f64, per: f64 },
+    Pulse {
+        v1: f64,
+        v2: f64,
+        td: f64,
+        tr: f64,
+        tf: f64,
+        pw: f64,
+        per: f64,
+    },
     /// `PWL(t1 v1 t2 v2 ...)`, times non-decreasing.
     Pwl(Vec<(f64, f64)>),
 }
 
 impl TranFn {
     /// Pulse rise/fall/width/period with SPICE defaults (TR, TF default to TSTEP; PW, PER to TSTOP).
-    fn pulse_params(tr: f64, tf: f64, pw: f64, per: f64, tstep: f64, tstop: f64) -> (f64, f64, f64, f64) {
-        let tr = if tr > 0.0 { tr } else if tstep > 0.0 { tstep } else { 0.0 };
-        let tf = if tf > 0.0 { tf } else if tstep > 0.0 { tstep } else { 0.0 };
-        let pw = if pw > 0.0 { pw } else if tstop > 0.0 { tstop } else { f64::INFINITY };
-        let per = if per > 0.0 { per } else if tstop > 0.0 { tstop } else { f64::INFINITY };
+    fn pulse_params(
+        tr: f64,
+        tf: f64,
+        pw: f64,
+        per: f64,
+        tstep: f64,
+        tstop: f64,
+    ) -> (f64, f64, f64, f64) {
+        let tr = if tr > 0.0 {
+            tr
+        } else if tstep > 0.0 {
+            tstep
+        } else {
+            0.0
+        };
+        let tf = if tf > 0.0 {
+            tf
+        } else if tstep > 0.0 {
+            tstep
+        } else {
+            0.0
+        };
+        let pw = if pw > 0.0 {
+            pw
+        } else if tstop > 0.0 {
+            tstop
+        } else {
+            f64::INFINITY
+        };
+        let per = if per > 0.0 {
+            per
+        } else if tstop > 0.0 {
+            tstop
+        } else {
+            f64::INFINITY
+        };
         (tr, tf, pw, per)
     }
 
     /// The function's value at time `t`; `tstep`/`tstop` supply SPICE's defaults.
     pub fn value(&self, t: f64, tstep: f64, tstop: f64) -> f64 {
         match *self {
-            TranFn::Sin { vo, va, freq, td, theta, phase } => {
+            TranFn::Sin {
+                vo,
+                va,
+                freq,
+                td,
+                theta,
+                phase,
+            } => {
                 let ph = phase.to_radians();
                 if t < td {
                     vo + va * ph.sin()
                 } else {
                     let tt = t - td;
-                    vo + va * (-theta * tt).exp() * (2.0 * std::f64::consts::PI * freq * tt + ph).sin()
+                    vo + va
+                        * (-theta * tt).exp()
+                        * (2.0 * std::f64::consts::PI * freq * tt + ph).sin()
                 }
             }
-            TranFn::Pulse { v1, v2, td, tr, tf, pw, per } => {
+            TranFn::Pulse {
+                v1,
+                v2,
+                td,
+                tr,
+                tf,
+                pw,
+                per,
+            } => {
                 let (tr, tf, pw, per) = Self::pulse_params(tr, tf, pw, per, tstep, tstop);
                 if t < td {
                     return v1;
@@ -252,7 +361,14 @@ impl TranFn {
                     out.push(td);
                 }
             }
-            TranFn::Pulse { td, tr, tf, pw, per, .. } => {
+            TranFn::Pulse {
+                td,
+                tr,
+                tf,
+                pw,
+                per,
+                ..
+            } => {
                 let (tr, tf, pw, per) = Self::pulse_params(tr, tf, pw, per, tstep, tstop);
                 let mut start = td;
                 loop {
@@ -309,7 +425,18 @@ pub struct DiodeModel {
 
 impl Default for DiodeModel {
     fn default() -> Self {
-        DiodeModel { is: 1e-14, n: 1.0, rs: 0.0, cjo: 0.0, vj: 1.0, m: 0.5, fc: 0.5, tt: 0.0, bv: None, ibv: 1e-3 }
+        DiodeModel {
+            is: 1e-14,
+            n: 1.0,
+            rs: 0.0,
+            cjo: 0.0,
+            vj: 1.0,
+            m: 0.5,
+            fc: 0.5,
+            tt: 0.0,
+            bv: None,
+            ibv: 1e-3,
+        }
     }
 }
 

@@ -624,7 +624,11 @@ impl Flattener {
             f.control(stmt, &chain)?;
         }
         for (name, v, tok) in std::mem::take(&mut f.ics) {
-            let id = if name == "0" || name == "gnd" { Some(GROUND) } else { f.node_ids.get(&name).copied() };
+            let id = if name == "0" || name == "gnd" {
+                Some(GROUND)
+            } else {
+                f.node_ids.get(&name).copied()
+            };
             match id {
                 Some(GROUND) => return Err(tok.err("cannot set an initial condition on ground")),
                 Some(id) => f.c.initial_conditions.push((id, v)),
@@ -1181,9 +1185,11 @@ impl Flattener {
                         "trap" | "trapezoidal" => Method::Trap,
                         "gear" => Method::Gear,
                         "euler" | "be" => Method::Euler,
-                        other => return Err(v.err(format!(
+                        other => {
+                            return Err(v.err(format!(
                             "unknown integration method '{other}' (expected trap, gear or euler)"
-                        ))),
+                        )))
+                        }
                     };
                 }
                 "interp" => {

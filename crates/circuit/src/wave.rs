@@ -61,12 +61,18 @@ pub struct Signal {
 impl Signal {
     /// A node voltage signal `v(node)`.
     pub fn voltage(node: &str) -> Signal {
-        Signal { name: format!("v({})", node), quantity: Quantity::Voltage }
+        Signal {
+            name: format!("v({})", node),
+            quantity: Quantity::Voltage,
+        }
     }
 
     /// A branch current signal `i(element)`.
     pub fn current(element: &str) -> Signal {
-        Signal { name: format!("i({})", element), quantity: Quantity::Current }
+        Signal {
+            name: format!("i({})", element),
+            quantity: Quantity::Current,
+        }
     }
 }
 
@@ -102,13 +108,21 @@ impl Waveforms {
     /// Empty waveforms for the given signals.
     pub fn new(title: &str, plotname: &str, signals: Vec<Signal>) -> Self {
         let n = signals.len();
-        Waveforms { title: title.to_string(), plotname: plotname.to_string(), signals, time: Vec::new(), data: vec![Vec::new(); n] }
+        Waveforms {
+            title: title.to_string(),
+            plotname: plotname.to_string(),
+            signals,
+            time: Vec::new(),
+            data: vec![Vec::new(); n],
+        }
     }
 
     /// Index of a signal by name; matches `out`, `v(out)`, `V(OUT)`, `v1#branch`, `i(v1)`.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         let want = canonical_name(name);
-        self.signals.iter().position(|s| canonical_name(&s.name) == want)
+        self.signals
+            .iter()
+            .position(|s| canonical_name(&s.name) == want)
     }
 
     /// The samples of a signal by name.
@@ -134,7 +148,8 @@ pub trait WaveSink {
     /// Error type of the sink.
     type Error;
     /// Called once before the first point with the signal list (time excluded).
-    fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), Self::Error>;
+    fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal])
+        -> Result<(), Self::Error>;
     /// One point: time and one value per signal.
     fn push(&mut self, time: f64, values: &[f64]) -> Result<(), Self::Error>;
     /// Called once after the last point (or after a failure, with what was computed).
@@ -143,7 +158,12 @@ pub trait WaveSink {
 
 impl WaveSink for Waveforms {
     type Error = std::convert::Infallible;
-    fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), Self::Error> {
+    fn begin(
+        &mut self,
+        title: &str,
+        plotname: &str,
+        signals: &[Signal],
+    ) -> Result<(), Self::Error> {
         *self = Waveforms::new(title, plotname, signals.to_vec());
         Ok(())
     }

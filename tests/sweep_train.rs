@@ -131,8 +131,11 @@ fn xor_beta_freq_sweep() {
     assert!(val(0, 4) < 0.5, "{csv}");
     // The error grows with β (first-order bias) ...
     assert!(val(0, 6) < val(2, 6) && val(2, 6) < val(4, 6), "{csv}");
-    // ... and with frequency once the node capacitance (1 nF against ~kΩ) shifts the phase.
-    for r in [0, 2, 4] {
+    // ... and with frequency once the node capacitance (1 nF against ~kΩ) shifts the phase,
+    // where β is small enough for the phase error to dominate. At β = 0.03 the O(β²)
+    // nonlinear bias dominates at both frequencies (measured 1.09 at 1 kHz, 0.63 at 1 MHz once
+    // the start-up transient is settled before the readout), so no order is asserted there.
+    for r in [0, 2] {
         assert!(val(r + 1, 6) > val(r, 6), "{csv}");
     }
     assert!(val(1, 6) > 0.1, "{csv}");

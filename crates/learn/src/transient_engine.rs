@@ -24,7 +24,10 @@ pub struct TransientOptions {
     pub points_per_period: usize,
     /// Periods in the readout window.
     pub periods: usize,
-    /// Periods simulated before the window (needed only with capacitance).
+    /// Periods simulated before the window (needed only with capacitance). 0 with capacitance
+    /// in the circuit: chosen from the circuit, enough periods to cover 15 times the slowest
+    /// node time constant C_node/G_node (the start-up transient then decays below 1e-6 of
+    /// the error signal).
     pub settle_periods: usize,
 }
 
@@ -54,6 +57,33 @@ pub struct TransientEngine {
     node_a: Vec<f64>,
     node_e: Vec<f64>,
     node_q: Vec<f64>,
+}
+
+/// Periods of `freq` covering 15 times the slowest node time constant C_node/G_node of `c`
+/// (capacitors and resistors at each node; nodes without a resistor are skipped), at least 1.
+fn settle_periods_for(c: &circuit::Circuit, freq: f64) -> usize {
+    let n = c.node_count();
+    let (mut cap, mut g) = (vec![0.0f64; n], vec![0.0f64; n]);
+    for e in &c.elements {
+        match e.kind {
+            ElementKind::Capacitor {
+                a, b, capacitance, ..
+            } => {
+                cap[a] += capacitance;
+                cap[b] += capacitance;
+            }
+            ElementKind::Resistor { a, b, resistance } => {
+                g[a] += 1.0 / resistance;
+                g[b] += 1.0 / resistance;
+            }
+            _ => {}
+        }
+    }
+    let tau = (1..n)
+        .filter(|&k| g[k] > 0.0)
+        .map(|k| cap[k] / g[k])
+        .fold(0.0f64, f64::max);
+    ((15.0 * tau * freq).ceil() as usize).max(1)
 }
 
 /// Keeps the node-voltage columns of a transient, time-major.
@@ -121,6 +151,11 @@ impl TransientEngine {
                 ElementKind::Capacitor { .. } | ElementKind::Inductor { .. }
             )
         }) || c.models.values().any(|m| m.cjo != 0.0 || m.tt != 0.0);
+        let mut opts = opts.clone();
+        if has_capacitance && opts.settle_periods == 0 {
+            opts.settle_periods = settle_periods_for(&c, opts.freq);
+        }
+        let opts = &opts;
         let probe = Probe::new(net, &c)?;
         let n = opts.points_per_period * opts.periods;
         let dt = 1.0 / (opts.freq * opts.points_per_period as f64);

@@ -20,8 +20,9 @@ pub struct Inductors {
     pub ic: Vec<Option<f64>>,
     /// Branch-current unknowns.
     pub branch: Vec<usize>,
-    // slots: [a,k], [b,k], [k,a], [k,b], [k,k]
-    slots: Vec<[usize; 5]>,
+    // incidence slots ([a,k], [b,k], [k,a], [k,b]) and the branch diagonal [k,k]
+    slots: Vec<[usize; 4]>,
+    diag: Vec<usize>,
     state: Vec<usize>,
 }
 
@@ -57,34 +58,20 @@ impl Device for Inductors {
     }
     fn declare(&self, p: &mut PatternBuilder) {
         for k in 0..self.l.len() {
-            let (a, b, br) = (self.a[k], self.b[k], self.branch[k]);
-            p.add(a, br);
-            p.add(b, br);
-            p.add(br, a);
-            p.add(br, b);
+            let br = self.branch[k];
+            super::declare_branch(p, self.a[k], self.b[k], br);
             p.add(br, br);
         }
     }
     fn bind(&mut self, p: &Pattern) {
         self.slots = (0..self.l.len())
-            .map(|k| {
-                let (a, b, br) = (self.a[k], self.b[k], self.branch[k]);
-                [
-                    p.slot(a, br),
-                    p.slot(b, br),
-                    p.slot(br, a),
-                    p.slot(br, b),
-                    p.slot(br, br),
-                ]
-            })
+            .map(|k| super::bind_branch(p, self.a[k], self.b[k], self.branch[k]))
             .collect();
+        self.diag = self.branch.iter().map(|&br| p.slot(br, br)).collect();
     }
     fn load_static(&self, a: &mut [f64]) {
         for s in &self.slots {
-            a[s[0]] += 1.0;
-            a[s[1]] -= 1.0;
-            a[s[2]] += 1.0;
-            a[s[3]] -= 1.0;
+            super::stamp_branch(a, s);
         }
     }
     fn load(
@@ -107,7 +94,7 @@ impl Device for Inductors {
             let v = ctx.integ.integrate(st, s);
             let req = ag0 * self.l[k];
             // v(a) - v(b) - req*i = v - req*i (history part)
-            a[self.slots[k][4]] -= req;
+            a[self.diag[k]] -= req;
             b[br] += v - req * i;
         }
         false

@@ -207,6 +207,29 @@ pub(crate) fn source_breakpoints(
     }
 }
 
+/// Declare the incidence entries of a branch current `br` flowing from `a` to `b`:
+/// KCL rows `a`, `b` at column `br`, and the branch equation's columns `a`, `b`.
+pub(crate) fn declare_branch(p: &mut PatternBuilder, a: usize, b: usize, br: usize) {
+    p.add(a, br);
+    p.add(b, br);
+    p.add(br, a);
+    p.add(br, b);
+}
+
+/// Slots of a branch's incidence entries, in the order of [`declare_branch`].
+pub(crate) fn bind_branch(p: &Pattern, a: usize, b: usize, br: usize) -> [usize; 4] {
+    [p.slot(a, br), p.slot(b, br), p.slot(br, a), p.slot(br, b)]
+}
+
+/// Stamp a branch's incidence: +1 / −1 in the KCL rows and in the branch equation.
+#[inline(always)]
+pub(crate) fn stamp_branch(a: &mut [f64], s: &[usize; 4]) {
+    a[s[0]] += 1.0;
+    a[s[1]] -= 1.0;
+    a[s[2]] += 1.0;
+    a[s[3]] -= 1.0;
+}
+
 /// Stamp a conductance `g` between unknowns with slots `[pp, pn, np, nn]`.
 #[inline(always)]
 pub(crate) fn stamp_g(a: &mut [f64], s: &[usize; 4], g: f64) {

@@ -46,27 +46,17 @@ impl Device for VoltageSources {
     }
     fn declare(&self, p: &mut PatternBuilder) {
         for k in 0..self.name.len() {
-            let (a, b, br) = (self.pos[k], self.neg[k], self.branch[k]);
-            p.add(a, br);
-            p.add(b, br);
-            p.add(br, a);
-            p.add(br, b);
+            super::declare_branch(p, self.pos[k], self.neg[k], self.branch[k]);
         }
     }
     fn bind(&mut self, p: &Pattern) {
         self.slots = (0..self.name.len())
-            .map(|k| {
-                let (a, b, br) = (self.pos[k], self.neg[k], self.branch[k]);
-                [p.slot(a, br), p.slot(b, br), p.slot(br, a), p.slot(br, b)]
-            })
+            .map(|k| super::bind_branch(p, self.pos[k], self.neg[k], self.branch[k]))
             .collect();
     }
     fn load_static(&self, a: &mut [f64]) {
         for s in &self.slots {
-            a[s[0]] += 1.0;
-            a[s[1]] -= 1.0;
-            a[s[2]] += 1.0;
-            a[s[3]] -= 1.0;
+            super::stamp_branch(a, s);
         }
     }
     fn load(

@@ -349,6 +349,16 @@ impl Solver {
         }
     }
 
+    /// Stored entries of the factors (L and U, diagonal included) of the static-pivot LU, or
+    /// an upper bound (the dense size of the pattern's columns' fill is unknown before faer's
+    /// numeric phase) when the pivoting LU is in use: for memory estimates.
+    pub fn factor_nnz(&self) -> usize {
+        match &self.fast {
+            Some(f) => 2 * f.factor_nnz() + self.pattern.n,
+            None => 4 * self.pattern.nnz + self.pattern.n,
+        }
+    }
+
     /// Whether a valid factorization is held.
     pub fn is_factored(&self) -> bool {
         self.factored

@@ -233,6 +233,16 @@ impl Simulator {
         self.layout.unknowns()
     }
 
+    /// Stored entries of the circuit matrix (its fixed sparsity pattern).
+    pub fn matrix_nnz(&self) -> usize {
+        self.pattern.nnz
+    }
+
+    /// Stored entries of the LU factors (for memory estimates).
+    pub fn factor_nnz(&self) -> usize {
+        self.solver.factor_nnz()
+    }
+
     /// Description of unknown `i` (1-based), for messages.
     pub fn describe_unknown(&self, i: usize) -> String {
         self.layout.describe(i)

@@ -541,6 +541,7 @@ corpus_tests!(
     graetz_bridge,
     halfwave_rc,
     ic_uic,
+    layered_network,
     mesh30,
     random_network,
     rc_ladder_clamp,

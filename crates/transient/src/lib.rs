@@ -40,7 +40,7 @@ pub use tran::{OutputGrid, TranOptions, TranSummary};
 /// Work counters and time spent in each phase.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
-    /// Newton iterations (each one a load, a factorization and a solve).
+    /// Newton iterations (each one a load, a factorization or a reuse of one, and a solve).
     pub newton_iterations: usize,
     /// Numeric factorizations.
     pub factorizations: usize,
@@ -48,8 +48,16 @@ pub struct Stats {
     pub accepted: usize,
     /// Rejected time steps.
     pub rejected: usize,
-    /// Seconds in device evaluation and assembly.
+    /// Newton iterations that reused the held factorization (unchanged matrix, or a chord
+    /// step in transient analysis) instead of refactoring.
+    pub reuses: usize,
+    /// Triangular solves (one per Newton iteration).
+    pub solves: usize,
+    /// Seconds in device evaluation and assembly (the static part's copy, every device's
+    /// load, shunts, the Newton residual).
     pub load_seconds: f64,
+    /// Of `load_seconds`, the seconds inside the devices' loads (evaluation and stamping).
+    pub device_seconds: f64,
     /// Seconds in numeric factorization.
     pub factor_seconds: f64,
     /// Seconds in triangular solves.

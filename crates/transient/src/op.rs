@@ -71,7 +71,7 @@ impl Simulator {
             Err(f) => Err(SimError::OperatingPoint {
                 unknown: self.describe_unknown(f.worst),
                 residual: f.residual,
-                reason: f.reason,
+                reason: f.reason.to_string(),
             }),
         }
     }

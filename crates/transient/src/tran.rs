@@ -170,10 +170,14 @@ impl Simulator {
             };
         let mut xprev = x.clone(); // last accepted
         let mut xprev2 = x.clone(); // the one before
+        let mut xprev3 = x.clone(); // and the one before that
         let mut xnew = x.clone();
         let mut t = 0.0f64;
-        for (tp, xp) in out.points_at_start(&x) {
-            emit(tp, &xp, sink, &mut summary)?;
+        // points to write after each step: times and values (n + 1 per point), reused
+        let mut pts_t: Vec<f64> = Vec::with_capacity(4);
+        let mut pts_x: Vec<f64> = Vec::with_capacity(4 * (n + 1));
+        if out.point_at_start() {
+            emit(0.0, &x, sink, &mut summary)?;
         }
 
         let fixed = opts.fixed_step.is_some();
@@ -222,9 +226,19 @@ impl Simulator {
             integ.update();
             let tn = t + htry;
             let mut ctx = self.ctx(Mode::Tran, tn, tstep, tstop, integ);
-            // predictor: linear extrapolation of the last two accepted points
+            // predictor: extrapolation of the last accepted points, quadratic (three points on
+            // one side of the last breakpoint) at second order, whose error is then of the
+            // order of the truncation error, linear otherwise
             self.restore_devices();
-            if summary.accepted > 0 {
+            if integ.order >= 2 && accepted_since_bp >= 2 {
+                let (h0, h1, h2) = (htry, integ.h[1], integ.h[2]);
+                let l0 = (h0 + h1) * (h0 + h1 + h2) / (h1 * (h1 + h2));
+                let l1 = -h0 * (h0 + h1 + h2) / (h1 * h2);
+                let l2 = h0 * (h0 + h1) / ((h1 + h2) * h2);
+                for i in 1..=n {
+                    xnew[i] = l0 * xprev[i] + l1 * xprev2[i] + l2 * xprev3[i];
+                }
+            } else if summary.accepted > 0 {
                 let r = htry / integ.h[1];
                 for i in 1..=n {
                     xnew[i] = xprev[i] + (xprev[i] - xprev2[i]) * r;
@@ -249,7 +263,7 @@ impl Simulator {
                             step: htry,
                             unknown: self.describe_unknown(f.worst),
                             residual: f.residual,
-                            reason: f.reason,
+                            reason: f.reason.to_string(),
                             summary: Box::new(summary),
                         });
                     }
@@ -290,10 +304,17 @@ impl Simulator {
             t = if hit_bp { next_bp } else { tn };
             summary.accepted += 1;
             accepted_since_bp += 1;
-            for (tp, xp) in out.points_between(tprev, &xprev, t, &xnew, eps) {
-                emit(tp, &xp, sink, &mut summary)?;
+            out.points_between(tprev, &xprev, t, &xnew, eps, &mut pts_t, &mut pts_x);
+            for (k, &tp) in pts_t.iter().enumerate() {
+                emit(
+                    tp,
+                    &pts_x[k * (n + 1)..(k + 1) * (n + 1)],
+                    sink,
+                    &mut summary,
+                )?;
             }
-            xprev2.copy_from_slice(&xprev);
+            std::mem::swap(&mut xprev3, &mut xprev2);
+            std::mem::swap(&mut xprev2, &mut xprev);
             xprev.copy_from_slice(&xnew);
             integ.h = [htry, htry, integ.h[1], integ.h[2]];
             h = hnew.min(hmax);
@@ -347,22 +368,16 @@ impl Output {
         }
     }
 
-    /// Points at t = 0.
-    fn points_at_start(&mut self, x: &[f64]) -> Vec<(f64, Vec<f64>)> {
+    /// Whether the initial point (t = 0) is written.
+    fn point_at_start(&mut self) -> bool {
         match self.grid {
-            OutputGrid::Accepted => {
-                if self.tstart <= 0.0 {
-                    vec![(0.0, x.to_vec())]
-                } else {
-                    vec![]
-                }
-            }
+            OutputGrid::Accepted => self.tstart <= 0.0,
             _ => {
                 if self.grid_time(0) <= 0.0 {
                     self.k = 1;
-                    vec![(0.0, x.to_vec())]
+                    true
                 } else {
-                    vec![]
+                    false
                 }
             }
         }
@@ -388,7 +403,10 @@ impl Output {
         }
     }
 
-    /// Points to write for the accepted step from `(t0, x0)` to `(t1, x1)`.
+    /// Points to write for the accepted step from `(t0, x0)` to `(t1, x1)`: their times into
+    /// `ts` and their values, `x1.len()` per point, into `xs` (both cleared first; their
+    /// capacity is kept, so that steady stepping does not allocate).
+    #[allow(clippy::too_many_arguments)]
     fn points_between(
         &mut self,
         t0: f64,
@@ -396,58 +414,50 @@ impl Output {
         t1: f64,
         x1: &[f64],
         eps: f64,
-    ) -> Vec<(f64, Vec<f64>)> {
+        ts: &mut Vec<f64>,
+        xs: &mut Vec<f64>,
+    ) {
+        ts.clear();
+        xs.clear();
+        let lerp = |tg: f64, xs: &mut Vec<f64>| {
+            let w = if t1 > t0 {
+                ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            xs.extend(x0.iter().zip(x1).map(|(&a, &b)| a + w * (b - a)));
+        };
         match self.grid {
             OutputGrid::Accepted => {
                 if t1 >= self.tstart - eps {
-                    vec![(t1, x1.to_vec())]
-                } else {
-                    vec![]
+                    ts.push(t1);
+                    xs.extend_from_slice(x1);
                 }
             }
-            OutputGrid::Interpolated => {
-                let mut out = Vec::new();
-                loop {
-                    let tg = self.grid_time(self.k);
-                    if tg > t1 + eps || self.k > 0 && self.grid_time(self.k - 1) >= self.tstop {
-                        break;
-                    }
-                    let w = if t1 > t0 {
-                        ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0)
-                    } else {
-                        1.0
-                    };
-                    let xv: Vec<f64> = x0.iter().zip(x1).map(|(&a, &b)| a + w * (b - a)).collect();
-                    out.push((tg, xv));
-                    self.k += 1;
+            OutputGrid::Interpolated => loop {
+                let tg = self.grid_time(self.k);
+                if tg > t1 + eps || self.k > 0 && self.grid_time(self.k - 1) >= self.tstop {
+                    break;
                 }
-                out
-            }
-            OutputGrid::Exact { .. } => {
-                let mut out = Vec::new();
-                loop {
-                    let tg = self.grid_time(self.k);
-                    if tg > t1 + eps || tg > self.tstop + eps {
-                        break;
-                    }
-                    if (tg - t1).abs() <= eps {
-                        out.push((tg, x1.to_vec()));
-                    } else if tg < t1 {
-                        // only possible for grid points before the first step: interpolate
-                        let w = if t1 > t0 {
-                            ((tg - t0) / (t1 - t0)).clamp(0.0, 1.0)
-                        } else {
-                            1.0
-                        };
-                        out.push((
-                            tg,
-                            x0.iter().zip(x1).map(|(&a, &b)| a + w * (b - a)).collect(),
-                        ));
-                    }
-                    self.k += 1;
+                ts.push(tg);
+                lerp(tg, xs);
+                self.k += 1;
+            },
+            OutputGrid::Exact { .. } => loop {
+                let tg = self.grid_time(self.k);
+                if tg > t1 + eps || tg > self.tstop + eps {
+                    break;
                 }
-                out
-            }
+                if (tg - t1).abs() <= eps {
+                    ts.push(tg);
+                    xs.extend_from_slice(x1);
+                } else if tg < t1 {
+                    // only possible for grid points before the first step: interpolate
+                    ts.push(tg);
+                    lerp(tg, xs);
+                }
+                self.k += 1;
+            },
         }
     }
 }

@@ -178,3 +178,87 @@ impl WaveSink for Waveforms {
         Ok(())
     }
 }
+
+/// A sink that ends the analysis when a flag is raised (for example by a signal handler):
+/// each point is passed on to the inner sink, and the first `push` that finds the flag set
+/// returns [`Stoppable::Stopped`] after writing its point, which the analysis reports as an
+/// output error. [`StopSink::stopped`] then tells a stop from a real failure; the inner
+/// sink holds every point up to and including that one.
+///
+/// ```
+/// use circuit::{wave::{StopSink, Stoppable}, Signal, WaveSink, Waveforms};
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// let flag = AtomicBool::new(false);
+/// let mut s = StopSink::new(Waveforms::default(), &flag);
+/// s.begin("t", "Transient Analysis", &[Signal::voltage("a")]).unwrap();
+/// s.push(0.0, &[1.0]).unwrap();
+/// flag.store(true, Ordering::SeqCst);
+/// assert!(matches!(s.push(1.0, &[2.0]), Err(Stoppable::Stopped)));
+/// assert!(s.stopped());
+/// assert_eq!(s.inner.time, vec![0.0, 1.0]);
+/// ```
+pub struct StopSink<'a, S> {
+    /// The sink the points go to.
+    pub inner: S,
+    flag: &'a std::sync::atomic::AtomicBool,
+    stopped: bool,
+}
+
+/// The error of a [`StopSink`].
+#[derive(Debug)]
+pub enum Stoppable<E> {
+    /// The flag was raised.
+    Stopped,
+    /// The inner sink failed.
+    Inner(E),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Stoppable<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stoppable::Stopped => write!(f, "interrupted"),
+            Stoppable::Inner(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<'a, S> StopSink<'a, S> {
+    /// Wrap `inner`; the analysis stops at the first point pushed after `flag` is set.
+    pub fn new(inner: S, flag: &'a std::sync::atomic::AtomicBool) -> Self {
+        StopSink {
+            inner,
+            flag,
+            stopped: false,
+        }
+    }
+
+    /// True when a `push` found the flag raised.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+}
+
+impl<S: WaveSink> WaveSink for StopSink<'_, S> {
+    type Error = Stoppable<S::Error>;
+    fn begin(
+        &mut self,
+        title: &str,
+        plotname: &str,
+        signals: &[Signal],
+    ) -> Result<(), Self::Error> {
+        self.inner
+            .begin(title, plotname, signals)
+            .map_err(Stoppable::Inner)
+    }
+    fn push(&mut self, time: f64, values: &[f64]) -> Result<(), Self::Error> {
+        self.inner.push(time, values).map_err(Stoppable::Inner)?;
+        if self.flag.load(std::sync::atomic::Ordering::SeqCst) {
+            self.stopped = true;
+            return Err(Stoppable::Stopped);
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), Self::Error> {
+        self.inner.finish().map_err(Stoppable::Inner)
+    }
+}

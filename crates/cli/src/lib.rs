@@ -4,7 +4,8 @@
 //! The binary in the workspace root only calls [`main_exit_code`].
 //!
 //! Exit codes: 0 success, 1 a failed run or a failed check (for example `compare` out of
-//! tolerance), 2 bad input (unreadable file, parse error, invalid option).
+//! tolerance), 2 bad input (unreadable file, parse error, invalid option), 130/143 stopped by
+//! SIGINT/SIGTERM after saving what was complete (see [`interrupt`]).
 //!
 //! ```no_run
 //! std::process::exit(cli::main_exit_code());
@@ -16,6 +17,7 @@ pub mod compare;
 pub mod demo;
 pub mod error;
 pub mod gradcheck;
+pub mod interrupt;
 pub mod plot;
 pub mod simulate;
 pub mod spectrum;

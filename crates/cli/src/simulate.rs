@@ -1,6 +1,7 @@
 //! `freqprop simulate`: run a netlist's analysis and write its waveforms.
 
 use crate::CliError;
+use circuit::wave::StopSink;
 use circuit::{Analysis, Circuit, Signal, WaveSink, Waveforms};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -84,6 +85,8 @@ struct Outputs {
     raw: Option<RawOut>,
     bar: Option<ProgressBar>,
     tstop: f64,
+    /// Points written (and last time), for the summary of an interrupted run.
+    points: usize,
 }
 
 impl WaveSink for Outputs {
@@ -105,6 +108,7 @@ impl WaveSink for Outputs {
         if let Some(b) = &self.bar {
             b.set_position((1000.0 * time / self.tstop) as u64);
         }
+        self.points += 1;
         Ok(())
     }
     fn finish(&mut self) -> Result<(), String> {
@@ -187,6 +191,7 @@ fn summary_json(
 
 /// Run `freqprop simulate`.
 pub fn run(args: Args) -> Result<i32, CliError> {
+    crate::interrupt::install()?;
     let c = circuit::parse_file(&args.netlist).map_err(|e| CliError::Input(e.to_string()))?;
     let text = std::fs::read_to_string(&args.netlist).unwrap_or_default();
     let mut sim = Simulator::new(&c).map_err(|e| match e {
@@ -233,12 +238,17 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         );
         Some(b)
     };
-    let mut sink = Outputs {
-        h5,
-        raw,
-        bar,
-        tstop: tran.tstop,
-    };
+    let stop = crate::interrupt::stop_flag();
+    let mut sink = StopSink::new(
+        Outputs {
+            h5,
+            raw,
+            bar,
+            tstop: tran.tstop,
+            points: 0,
+        },
+        &stop,
+    );
     let output = if args.exact_grid {
         OutputGrid::Exact {
             t0: tran.tstart,
@@ -254,6 +264,10 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         ..Default::default()
     };
     let result = sim.transient(&tran, &opts, &c.title, &mut sink);
+    if sink.stopped() {
+        return interrupted(&args, sink.inner, &sim, &out);
+    }
+    let mut sink = sink.inner;
     let (summary, failure) = match result {
         Ok(s) => (s, None),
         Err(SimError::Timestep { ref summary, .. }) => {
@@ -297,6 +311,47 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             out.display()
         ))),
     }
+}
+
+/// A signal stopped the transient: write what was computed, marked interrupted.
+fn interrupted(
+    args: &Args,
+    mut sink: Outputs,
+    sim: &Simulator,
+    out: &Path,
+) -> Result<i32, CliError> {
+    let sig = crate::interrupt::received().unwrap_or(2);
+    let summary = TranSummary {
+        points_written: sink.points,
+        ..Default::default()
+    };
+    let js = summary_json(
+        &summary,
+        sim,
+        &args.netlist,
+        out,
+        args.raw.as_ref(),
+        "interrupted",
+    );
+    sink.h5
+        .set_summary_json(&js.to_string())
+        .map_err(|e| CliError::Run(e.to_string()))?;
+    sink.h5.set_interrupted();
+    sink.finish().map_err(CliError::Run)?;
+    eprintln!(
+        "interrupted by {}: wrote the {} points computed so far to {}{} (status: interrupted)",
+        crate::interrupt::name(sig),
+        sink.points,
+        out.display(),
+        args.raw
+            .as_ref()
+            .map(|r| format!(" and {}", r.display()))
+            .unwrap_or_default()
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&js).unwrap());
+    }
+    Ok(crate::interrupt::exit_code(sig))
 }
 
 fn print_summary(s: &TranSummary, sim: &Simulator, out: &Path, raw: Option<&PathBuf>, stats: bool) {

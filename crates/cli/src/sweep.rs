@@ -96,7 +96,25 @@ fn cli_err(e: SweepError) -> CliError {
     match e {
         SweepError::Input(m) => CliError::Input(m),
         SweepError::Run(m) => CliError::Run(m),
+        SweepError::Interrupted => CliError::Run("interrupted".into()),
     }
+}
+
+/// Stop points on SIGINT/SIGTERM (see [`crate::interrupt`]).
+fn install_stop() -> Result<(), CliError> {
+    crate::interrupt::install()?;
+    sweep::set_stop_flag(crate::interrupt::stop_flag());
+    Ok(())
+}
+
+/// The exit code after a signal, with a note on what happened to the points.
+fn interrupted_exit(what: &str) -> Option<i32> {
+    let sig = crate::interrupt::received()?;
+    eprintln!(
+        "interrupted by {}: {what}; the points in flight were discarded (no result files), rerun the same command to finish",
+        crate::interrupt::name(sig)
+    );
+    Some(crate::interrupt::exit_code(sig))
 }
 
 fn load(spec: &Path) -> Result<Spec, CliError> {
@@ -145,8 +163,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         }
         SweepCommand::Run { spec, out, index } => {
             let s = load(&spec)?;
+            install_stop()?;
             let t0 = std::time::Instant::now();
-            match sweep::run_point(&s, &out, index).map_err(cli_err)? {
+            let r = sweep::run_point(&s, &out, index);
+            if let Err(SweepError::Interrupted) = r {
+                let what = format!("point {index} not run");
+                return Ok(interrupted_exit(&what).unwrap_or(130));
+            }
+            match r.map_err(cli_err)? {
                 sweep::RunOutcome::Skipped => eprintln!("point {index}: already complete"),
                 sweep::RunOutcome::Done => {
                     eprintln!("point {index}: done in {:.2} s", t0.elapsed().as_secs_f64())
@@ -165,15 +189,21 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             if let Ok(st) = sweep::status(&out) {
                 bar.set_position(st.complete.len() as u64);
             }
-            let st = sweep::run_local(&s, &out, jobs, |i, r| {
-                if let Err(e) = r {
+            install_stop()?;
+            let st = sweep::run_local(&s, &out, jobs, |i, r| match r {
+                Err(SweepError::Interrupted) => {}
+                Err(e) => {
                     bar.println(format!("point {i} failed: {e}"));
+                    bar.inc(1);
                 }
-                bar.inc(1);
+                Ok(_) => bar.inc(1),
             })
             .map_err(cli_err)?;
             bar.finish_and_clear();
             print_status(&st);
+            if let Some(code) = interrupted_exit("stopped starting points") {
+                return Ok(code);
+            }
             Ok(if st.complete.len() == st.points { 0 } else { 1 })
         }
         SweepCommand::Slurm {

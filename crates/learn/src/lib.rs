@@ -34,6 +34,7 @@
 pub mod adjoint;
 pub mod check;
 pub mod data;
+pub mod failure;
 pub mod loss;
 pub mod network;
 pub mod rng;
@@ -56,11 +57,15 @@ pub enum LearnError {
     /// File input/output.
     #[error("{0}")]
     Io(String),
+    /// A stop request (see [`train::Trainer::set_stop_flag`]) ended an epoch early; the
+    /// trainer was put back to its last completed epoch.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl LearnError {
     /// True for errors caused by the user's input (configuration, data, files).
     pub fn is_input(&self) -> bool {
-        !matches!(self, LearnError::Sim(_))
+        !matches!(self, LearnError::Sim(_) | LearnError::Interrupted)
     }
 }

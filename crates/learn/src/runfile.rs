@@ -10,6 +10,8 @@
 //! | `/names` | string `[n]` | trainable resistor names |
 //! | `/conductances` | f64 `[epochs+1 × n]` | row 0: initial, row k: after epoch k (siemens) |
 //! | `/history/{epoch,train_loss,test_loss,train_accuracy,test_accuracy,seconds}` | f64 `[epochs]` | per-epoch record (accuracy NaN for regression) |
+//! | `/history/skipped` | f64 `[epochs]` | examples skipped under `on_failure = "skip"` per epoch (the examples and their errors are in the checkpoint's history) |
+//! | `/` attr `status` | string | `running` (written after every epoch), `complete`, or `interrupted` (stopped by a signal; `--resume` continues) |
 //! | `/checkpoint` | scalar string | the JSON checkpoint ([`crate::train::Checkpoint`]) that `--resume` reads |
 //! | `/samples/<k>/` attrs `index`, `beta`, `freq` | u64, f64, f64 | training-set index, β (A), `f_e` (Hz) |
 //! | `/samples/<k>/time` | f64 `[points]` | readout grid (s) |
@@ -41,6 +43,7 @@
 //! assert_eq!(back.samples[0].activation.len(), t.g.len());
 //! ```
 
+use crate::failure::FailurePolicy;
 use crate::train::{Checkpoint, EpochStats, Trainer};
 use crate::transient_engine::TransientEngine;
 use crate::LearnError;
@@ -116,7 +119,16 @@ pub struct RunData {
     pub checkpoint: Checkpoint,
     /// Recorded samples.
     pub samples: Vec<SampleRecord>,
+    /// `running`, `complete` or `interrupted` (see [`STATUS_RUNNING`] and the others).
+    pub status: String,
 }
+
+/// Status of a run file written after an epoch of an unfinished run.
+pub const STATUS_RUNNING: &str = "running";
+/// Status of a run file whose run reached its last epoch.
+pub const STATUS_COMPLETE: &str = "complete";
+/// Status of a run file whose run a signal stopped (the last completed epoch is kept).
+pub const STATUS_INTERRUPTED: &str = "interrupted";
 
 fn cfg_err(e: impl std::fmt::Display) -> LearnError {
     LearnError::Config(e.to_string())
@@ -126,25 +138,49 @@ impl RunData {
     /// Gather a trainer's state. `conductances` holds the initial conductances and those after
     /// each completed epoch; `samples` are training-set indices to simulate with the
     /// transient protocol at the current conductances (out-of-range indices are skipped).
+    /// A sample whose simulation fails is an error under `on_failure = "abort"`; use
+    /// [`RunData::from_trainer_lenient`] to leave it out instead.
     pub fn from_trainer(
         t: &Trainer,
         conductances: Vec<Vec<f64>>,
         samples: &[usize],
     ) -> Result<RunData, LearnError> {
+        let (run, failed) = RunData::from_trainer_lenient(t, conductances, samples)?;
+        match failed.into_iter().next() {
+            Some((i, e)) if t.config.train.on_failure == FailurePolicy::Abort => Err(
+                LearnError::Sim(format!("recording training example #{i}: {e}")),
+            ),
+            _ => Ok(run),
+        }
+    }
+
+    /// [`RunData::from_trainer`], leaving out the samples whose simulation fails (returned
+    /// with their errors). The status is [`STATUS_RUNNING`].
+    pub fn from_trainer_lenient(
+        t: &Trainer,
+        conductances: Vec<Vec<f64>>,
+        samples: &[usize],
+    ) -> Result<(RunData, Vec<(usize, LearnError)>), LearnError> {
         let config_toml = toml::to_string(&t.config).map_err(cfg_err)?;
-        let recs = samples
-            .iter()
-            .filter(|&&i| i < t.split.train.len())
-            .map(|&i| record_sample(t, i))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(RunData {
+        let mut recs = Vec::new();
+        let mut failed = Vec::new();
+        for &i in samples.iter().filter(|&&i| i < t.split.train.len()) {
+            match record_sample(t, i) {
+                Ok(r) => recs.push(r),
+                Err(e @ LearnError::Sim(_)) => failed.push((i, e)),
+                Err(e) => return Err(e),
+            }
+        }
+        let run = RunData {
             config_toml,
             names: t.network.trainable_names(),
             conductances,
             history: t.history.clone(),
             checkpoint: t.checkpoint(),
             samples: recs,
-        })
+            status: STATUS_RUNNING.to_string(),
+        };
+        Ok((run, failed))
     }
 }
 
@@ -290,6 +326,8 @@ fn write_into(f: &File, p: &Path, run: &RunData) -> Result<(), LearnError> {
     let fmt = vlu(p, "@format", FORMAT)?;
     put_attr(f, p, "format", fmt)?;
     put_attr(f, p, "version", VERSION)?;
+    let status = vlu(p, "@status", &run.status)?;
+    put_attr(f, p, "status", status)?;
     put_text(f, p, "config", &run.config_toml)?;
     put_strings(f, p, "names", &run.names)?;
     let n = run.names.len();
@@ -326,6 +364,7 @@ fn write_into(f: &File, p: &Path, run: &RunData) -> Result<(), LearnError> {
         &col(&|s| acc(s.test_accuracy)),
     )?;
     put_f64(&h, p, "seconds", &[m], &col(&|s| s.seconds))?;
+    put_f64(&h, p, "skipped", &[m], &col(&|s| s.skipped.len() as f64))?;
     let ck = serde_json::to_string(&run.checkpoint).map_err(|e| h5e(p, "checkpoint", e))?;
     put_text(f, p, "checkpoint", &ck)?;
     let sg = f
@@ -422,7 +461,11 @@ fn get_attr<T: hdf5::H5Type>(loc: &Location, path: &Path, name: &str) -> Result<
 }
 
 fn format_of(f: &File) -> Option<String> {
-    let a = f.attr("format").ok()?;
+    str_attr(f, "format")
+}
+
+fn str_attr(f: &File, name: &str) -> Option<String> {
+    let a = f.attr(name).ok()?;
     if let Ok(s) = a.read_scalar::<VarLenUnicode>() {
         return Some(s.as_str().to_string());
     }
@@ -507,23 +550,54 @@ pub fn read_run(path: &Path) -> Result<RunData, LearnError> {
     if [&trl, &tel, &tra, &tea, &sec].iter().any(|c| c.len() != m) {
         return Err(h5e(path, "history", "columns of different lengths"));
     }
-    let opt = |v: f64| (!v.is_nan()).then_some(v);
-    let history = (0..m)
-        .map(|i| EpochStats {
-            epoch: ep[i] as usize,
-            train_loss: trl[i],
-            test_loss: tel[i],
-            train_accuracy: opt(tra[i]),
-            test_accuracy: opt(tea[i]),
-            seconds: sec[i],
-        })
-        .collect();
     let ck_text = get_text(&f, path, "checkpoint")?;
     let checkpoint: Checkpoint =
         serde_json::from_str(&ck_text).map_err(|e| h5e(path, "checkpoint", e))?;
     if checkpoint.format != FORMAT || checkpoint.version != VERSION {
         return Err(h5e(path, "checkpoint", "not a freqprop checkpoint"));
     }
+    // files written before the failure policy have no `skipped` column
+    let skipped_n = match h.dataset("skipped") {
+        Ok(_) => col("skipped")?,
+        Err(_) => vec![0.0; m],
+    };
+    if skipped_n.len() != m {
+        return Err(h5e(path, "history/skipped", "columns of different lengths"));
+    }
+    let opt = |v: f64| (!v.is_nan()).then_some(v);
+    let mut history = Vec::with_capacity(m);
+    for i in 0..m {
+        // the skipped examples themselves are in the checkpoint's history
+        let skipped = checkpoint
+            .history
+            .iter()
+            .find(|s| s.epoch == ep[i] as usize)
+            .map(|s| s.skipped.clone())
+            .unwrap_or_default();
+        if skipped.len() != skipped_n[i] as usize {
+            return Err(h5e(
+                path,
+                "history/skipped",
+                format!(
+                    "epoch {}: {} skipped, the checkpoint lists {}",
+                    ep[i],
+                    skipped_n[i],
+                    skipped.len()
+                ),
+            ));
+        }
+        history.push(EpochStats {
+            epoch: ep[i] as usize,
+            train_loss: trl[i],
+            test_loss: tel[i],
+            train_accuracy: opt(tra[i]),
+            test_accuracy: opt(tea[i]),
+            seconds: sec[i],
+            skipped,
+        });
+    }
+    // files written before the status attribute are treated as running
+    let status = str_attr(&f, "status").unwrap_or_else(|| STATUS_RUNNING.to_string());
     let mut samples = Vec::new();
     if let Ok(sg) = f.group("samples") {
         let mut keys: Vec<usize> = sg
@@ -561,6 +635,7 @@ pub fn read_run(path: &Path) -> Result<RunData, LearnError> {
         history,
         checkpoint,
         samples,
+        status,
     })
 }
 

@@ -5,6 +5,7 @@
 use crate::adjoint::{AdjointEngine, SampleGrad};
 use crate::check::GradcheckOptions;
 use crate::data::{self, Dataset, Split};
+use crate::failure::{self, FailurePolicy, SkippedSample, Stage};
 use crate::loss::{Objective, Target};
 use crate::network::{
     self, Common, LayeredSpec, MeshSpec, NetlistInput, NetlistOutput, NetlistSpec, Network,
@@ -16,7 +17,8 @@ use crate::LearnError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// A training configuration (TOML).
@@ -200,6 +202,9 @@ pub struct TrainOptions {
     pub momentum: f64,
     /// Seed for the split, the network and the shuffles.
     pub seed: u64,
+    /// What an example whose simulation fails does to the run: `abort` (default) or `skip`
+    /// (see [`crate::failure`]).
+    pub on_failure: FailurePolicy,
 }
 
 impl Default for TrainOptions {
@@ -212,6 +217,7 @@ impl Default for TrainOptions {
             g_unit: 1e-3,
             momentum: 0.0,
             seed: 1,
+            on_failure: FailurePolicy::Abort,
         }
     }
 }
@@ -342,6 +348,9 @@ pub struct EpochStats {
     pub test_accuracy: Option<f64>,
     /// Wall time of the epoch, seconds (not part of the bit-identical state).
     pub seconds: f64,
+    /// Examples skipped under `on_failure = "skip"`, with their errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedSample>,
 }
 
 /// A saved training state (JSON; floats round-trip exactly).
@@ -437,6 +446,7 @@ pub struct Trainer {
     /// History.
     pub history: Vec<EpochStats>,
     engines: Vec<Mutex<Engine>>,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 /// Number of outputs the task needs.
@@ -512,16 +522,18 @@ impl Trainer {
             epoch: 0,
             history: Vec::new(),
             engines,
+            stop: None,
         })
     }
 
     /// Resume from a checkpoint: the checkpoint's configuration must equal `config` except
-    /// for the number of epochs.
+    /// for the number of epochs and the failure policy.
     pub fn resume(config: Config, base: &Path, ck: &Checkpoint) -> Result<Trainer, LearnError> {
         let mut a = ck.config.clone();
         a.train.epochs = config.train.epochs;
+        a.train.on_failure = config.train.on_failure;
         if a != config {
-            return Err(LearnError::Config("the configuration differs from the checkpoint's (only train.epochs may change on --resume)".into()));
+            return Err(LearnError::Config("the configuration differs from the checkpoint's (only train.epochs and train.on_failure may change on --resume)".into()));
         }
         let mut t = Trainer::new(config, base)?;
         if ck.conductances.len() != t.g.len() || ck.velocity.len() != t.g.len() {
@@ -554,12 +566,36 @@ impl Trainer {
         }
     }
 
+    /// Poll `flag` before every minibatch: once it is true, [`Trainer::train_epoch`]
+    /// returns [`LearnError::Interrupted`] with the trainer put back to the last completed
+    /// epoch (conductances, momentum and shuffle state as they were).
+    pub fn set_stop_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.stop = Some(flag);
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
     fn engine_index(&self) -> usize {
         rayon::current_thread_index().unwrap_or(0) % self.engines.len()
     }
 
-    /// Mean loss and accuracy (classification) on a dataset at the current conductances.
+    /// Mean loss and accuracy (classification) on a dataset at the current conductances;
+    /// any failing example is an error.
     pub fn evaluate(&self, set: &Dataset) -> Result<(f64, Option<f64>), LearnError> {
+        self.evaluate_set(set, "train", FailurePolicy::Abort, &mut Vec::new())
+    }
+
+    /// [`Trainer::evaluate`] under `policy`: skipped examples (named `name` #index) are
+    /// appended to `skipped` and left out of the means.
+    fn evaluate_set(
+        &self,
+        set: &Dataset,
+        name: &str,
+        policy: FailurePolicy,
+        skipped: &mut Vec<SkippedSample>,
+    ) -> Result<(f64, Option<f64>), LearnError> {
         let obj = &self.config.loss;
         let res: Vec<Result<(f64, bool), LearnError>> = (0..set.len())
             .into_par_iter()
@@ -572,17 +608,27 @@ impl Trainer {
                     Target::Class(c) => obj.predict(&y) == *c,
                     _ => false,
                 };
+                failure::check_forward(&y, l)?;
                 Ok((l, ok))
             })
             .collect();
+        let res = failure::triage(
+            policy,
+            name,
+            Stage::Evaluation,
+            res.into_iter().enumerate(),
+            skipped,
+        )?;
         let mut loss = 0.0;
         let mut correct = 0usize;
-        for r in res {
-            let (l, ok) = r?;
+        for (l, ok) in &res {
             loss += l;
-            correct += ok as usize;
+            correct += *ok as usize;
         }
-        let n = set.len() as f64;
+        let n = res.len() as f64;
+        if res.is_empty() {
+            return Ok((f64::NAN, set.n_classes.map(|_| f64::NAN)));
+        }
         Ok((loss / n, set.n_classes.map(|_| correct as f64 / n)))
     }
 
@@ -593,6 +639,7 @@ impl Trainer {
         progress: &mut dyn FnMut(usize, usize, f64),
     ) -> Result<EpochStats, LearnError> {
         let start = Instant::now();
+        let before = (self.g.clone(), self.velocity.clone(), self.rng.state);
         let n = self.split.train.len();
         let mut order: Vec<usize> = (0..n).collect();
         self.rng.shuffle(&mut order);
@@ -601,7 +648,13 @@ impl Trainer {
         let mom = self.config.train.momentum;
         let mut running = 0.0;
         let mut seen = 0usize;
+        let policy = self.config.train.on_failure;
+        let mut skipped = Vec::new();
         for batch in order.chunks(bs) {
+            if self.stop_requested() {
+                (self.g, self.velocity, self.rng.state) = before;
+                return Err(LearnError::Interrupted);
+            }
             let g = &self.g;
             let obj = &self.config.loss;
             let train = &self.split.train;
@@ -610,28 +663,45 @@ impl Trainer {
                 .map(|&i| {
                     let mut e = self.engines[self.engine_index()].lock().unwrap();
                     e.set_conductances(g)?;
-                    e.gradient(&train.x[i], &train.y[i], obj)
+                    failure::check_grad(e.gradient(&train.x[i], &train.y[i], obj))
                 })
                 .collect();
+            let results = failure::triage(
+                policy,
+                "train",
+                Stage::Gradient,
+                batch.iter().copied().zip(results),
+                &mut skipped,
+            )?;
             let mut mean = vec![0.0; self.g.len()];
-            for r in results {
-                let r = r?;
+            for r in &results {
                 running += r.loss;
                 for (m, gr) in mean.iter_mut().zip(&r.grad) {
                     *m += gr;
                 }
             }
-            seen += batch.len();
-            let inv = 1.0 / batch.len() as f64;
-            for ((gj, vj), mj) in self.g.iter_mut().zip(&mut self.velocity).zip(&mean) {
-                *vj = mom * *vj - step * mj * inv;
-                *gj += *vj;
+            if !results.is_empty() {
+                seen += results.len();
+                let inv = 1.0 / results.len() as f64;
+                for ((gj, vj), mj) in self.g.iter_mut().zip(&mut self.velocity).zip(&mean) {
+                    *vj = mom * *vj - step * mj * inv;
+                    *gj += *vj;
+                }
+                self.network.clip(&mut self.g);
             }
-            self.network.clip(&mut self.g);
-            progress(seen, n, running / seen as f64);
+            progress(seen, n, running / seen.max(1) as f64);
         }
-        let (train_loss, train_accuracy) = self.evaluate(&self.split.train)?;
-        let (test_loss, test_accuracy) = self.evaluate(&self.split.test)?;
+        if seen == 0 {
+            return Err(LearnError::Sim(format!(
+                "every training example failed in epoch {}; the first: {}",
+                self.epoch + 1,
+                skipped.first().map_or(String::new(), |s| s.to_string())
+            )));
+        }
+        let (train_loss, train_accuracy) =
+            self.evaluate_set(&self.split.train, "train", policy, &mut skipped)?;
+        let (test_loss, test_accuracy) =
+            self.evaluate_set(&self.split.test, "test", policy, &mut skipped)?;
         self.epoch += 1;
         let s = EpochStats {
             epoch: self.epoch,
@@ -640,6 +710,7 @@ impl Trainer {
             test_loss,
             test_accuracy,
             seconds: start.elapsed().as_secs_f64(),
+            skipped,
         };
         self.history.push(s.clone());
         Ok(s)

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `/` attrs `format`, `format_version` | string, u32 | `freqprop-waveforms`, `1` |
 //! | `/` attrs `title`, `plotname` | string | circuit title, e.g. `Transient Analysis` |
-//! | `/` attr `status` | string | `complete` or `failed: <reason>` |
+//! | `/` attr `status` | string | `complete`, `failed: <reason>` or `interrupted` (stopped by a signal; the points computed so far) |
 //! | `/` attr `points` | u64 | number of time points |
 //! | `/time` | f64 `[points]` | time axis; attrs `quantity` = `time`, `unit` = `s` |
 //! | `/signals` | f64 `[points × signals]` | row `i` holds every signal at `time[i]`; attrs `names`, `quantities` (`voltage`/`current`), `units` (`V`/`A`), 1-D string arrays in column order |
@@ -116,7 +116,8 @@ pub struct H5WaveWriter {
     buf_time: Vec<f64>,
     buf_rows: Vec<f64>,
     flush_every: usize,
-    failed: Option<String>,
+    /// Final status when not `complete`.
+    status: Option<String>,
 }
 
 impl std::fmt::Debug for H5WaveWriter {
@@ -159,7 +160,7 @@ impl H5WaveWriter {
             buf_time: Vec::new(),
             buf_rows: Vec::new(),
             flush_every: DEFAULT_FLUSH_EVERY,
-            failed: None,
+            status: None,
         })
     }
 
@@ -240,7 +241,13 @@ impl H5WaveWriter {
     /// Mark the run as failed; [`WaveSink::finish`] then writes `status = "failed: <reason>"`
     /// (instead of `complete`) and still renames the file into place with what was computed.
     pub fn set_failed(&mut self, reason: &str) {
-        self.failed = Some(reason.to_string());
+        self.status = Some(format!("failed: {reason}"));
+    }
+
+    /// Mark the run as stopped by a signal; [`WaveSink::finish`] then writes
+    /// `status = "interrupted"` and renames the file into place with what was computed.
+    pub fn set_interrupted(&mut self) {
+        self.status = Some("interrupted".to_string());
     }
 
     fn flush_points(&mut self) -> Result<()> {
@@ -372,10 +379,10 @@ impl WaveSink for H5WaveWriter {
             self.begin("", "", &[])?;
         }
         self.flush_points()?;
-        let status = match &self.failed {
-            Some(r) => format!("failed: {r}"),
-            None => "complete".to_string(),
-        };
+        let status = self
+            .status
+            .clone()
+            .unwrap_or_else(|| "complete".to_string());
         let file = self.file()?;
         write_str_attr(file, &tmp, "status", &status)?;
         file.new_attr::<u64>()
@@ -434,7 +441,8 @@ impl H5Reader {
         read_str_attr(&self.file, &self.path, name)
     }
 
-    /// Run status: `complete`, `failed: <reason>` (or `running` for an unfinished file).
+    /// Run status: `complete`, `failed: <reason>`, `interrupted` (or `running` for an
+    /// unfinished file).
     pub fn status(&self) -> Result<String> {
         self.attr("status")
     }
@@ -797,7 +805,7 @@ pub fn write_spectra(path: impl AsRef<Path>, records: &[SpectrumRecord]) -> Resu
                 g.new_dataset_builder()
                     .with_data(data.as_slice())
                     .create(ds)
-                    .map_err(|e| StoreError::h5(tmp, &format!("{obj}/{ds}"), e))?;
+                    .map_err(|e| StoreError::h5(tmp, format!("{obj}/{ds}"), e))?;
             }
             write_str_attr(
                 &g,
@@ -839,7 +847,7 @@ pub fn read_spectra(path: impl AsRef<Path>) -> Result<Vec<SpectrumRecord>> {
         let read = |ds: &str| -> Result<Vec<f64>> {
             g.dataset(ds)
                 .and_then(|d| d.read_raw::<f64>())
-                .map_err(|e| StoreError::h5(path, &format!("{obj}/{ds}"), e))
+                .map_err(|e| StoreError::h5(path, format!("{obj}/{ds}"), e))
         };
         let window = g
             .attr("window")

@@ -114,6 +114,29 @@ pub enum SweepError {
     /// A run or a file operation failed.
     #[error("{0}")]
     Run(String),
+    /// A stop request (see [`set_stop_flag`]) ended the point before its result was
+    /// written; nothing was recorded for it.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::OnceLock::new();
+
+/// Make every point of this process poll `flag` (a simulation at each output point, a
+/// training between minibatches) and [`run_local`] start no new point once it is set: the
+/// points in flight end with [`SweepError::Interrupted`], writing neither a result nor an
+/// error file, so they are pending on the next run. Only the first call has an effect.
+pub fn set_stop_flag(flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let _ = STOP.set(flag);
+}
+
+pub(crate) fn stop_flag() -> Option<&'static std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    STOP.get()
+}
+
+fn stop_requested() -> bool {
+    stop_flag().is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
 }
 
 type Result<T> = std::result::Result<T, SweepError>;
@@ -284,9 +307,17 @@ pub fn evaluate(spec: &Spec, index: usize) -> Result<PointResult> {
     })?;
     let run_err = |e: String| SweepError::Run(format!("point {index}: {e}"));
     let mut sim = transient::Simulator::new(&c).map_err(|e| run_err(e.to_string()))?;
-    let mut w = circuit::Waveforms::default();
-    sim.transient(tran, &Default::default(), &c.title, &mut w)
-        .map_err(|e| run_err(e.to_string()))?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut sink = circuit::wave::StopSink::new(
+        circuit::Waveforms::default(),
+        stop_flag().map_or(&never, |f| &**f),
+    );
+    let r = sim.transient(tran, &Default::default(), &c.title, &mut sink);
+    if sink.stopped() {
+        return Err(SweepError::Interrupted);
+    }
+    r.map_err(|e| run_err(e.to_string()))?;
+    let mut w = sink.inner;
     circuit::WaveSink::finish(&mut w).map_err(|e| run_err(e.to_string()))?;
     let mut metrics = Vec::new();
     for m in &spec.metrics {
@@ -505,11 +536,15 @@ pub fn run_point(spec: &Spec, dir: &Path, index: usize) -> Result<RunOutcome> {
     if read_point(dir, &m, index).is_ok() {
         return Ok(RunOutcome::Skipped);
     }
+    if stop_requested() {
+        return Err(SweepError::Interrupted);
+    }
     match evaluate(spec, index).and_then(|r| write_point(dir, &r)) {
         Ok(()) => {
             let _ = std::fs::remove_file(error_path(dir, index));
             Ok(RunOutcome::Done)
         }
+        Err(SweepError::Interrupted) => Err(SweepError::Interrupted),
         Err(e) => {
             let _ = write_text_atomic(&error_path(dir, index), &format!("{e}\n"));
             Err(e)
@@ -759,6 +794,9 @@ pub fn run_local(
     pool.install(|| {
         use rayon::prelude::*;
         pending.par_iter().for_each(|&i| {
+            if stop_requested() {
+                return;
+            }
             let r = run_point(spec, dir, i);
             progress(i, &r);
         });

@@ -201,9 +201,14 @@ pub fn evaluate(
         let mut history = Vec::new();
         if metrics.iter().any(|m| !is_grad(m.kind)) {
             let mut t = Trainer::new(config.clone(), &base).map_err(|e| run_err(e.to_string()))?;
+            if let Some(f) = crate::stop_flag() {
+                t.set_stop_flag(std::sync::Arc::clone(f));
+            }
             while t.epoch < config.train.epochs {
-                t.train_epoch(&mut |_, _, _| {})
-                    .map_err(|e| run_err(format!("epoch {}: {e}", t.epoch + 1)))?;
+                t.train_epoch(&mut |_, _, _| {}).map_err(|e| match e {
+                    learn::LearnError::Interrupted => SweepError::Interrupted,
+                    e => run_err(format!("epoch {}: {e}", t.epoch + 1)),
+                })?;
             }
             history = t.history;
         }

@@ -130,6 +130,17 @@ pub enum SolveError {
     OutOfMemory,
 }
 
+/// The values (the first `row_idx.len()` of `values`) on a CSC pattern, as faer's matrix.
+fn csc<'a>(
+    n: usize,
+    col_ptr: &'a [usize],
+    row_idx: &'a [usize],
+    values: &'a [f64],
+) -> SparseColMatRef<'a, usize, f64> {
+    let sym = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+    SparseColMatRef::new(sym, &values[..row_idx.len()])
+}
+
 /// faer's sparse LU with partial pivoting: symbolic analysis once, numeric factorization on
 /// demand, scratch memory allocated up front. The fallback when the static pivot order fails.
 pub struct FaerLu {
@@ -197,15 +208,7 @@ impl FaerLu {
 
     /// Numeric factorization of the values (the first `nnz` entries of `values`).
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
-        let nnz = self.pattern_row_idx.len();
-        let sym = SymbolicSparseColMatRef::new_checked(
-            self.n,
-            self.n,
-            &self.pattern_col_ptr,
-            None,
-            &self.pattern_row_idx,
-        );
-        let a = SparseColMatRef::new(sym, &values[..nnz]);
+        let a = csc(self.n, &self.pattern_col_ptr, &self.pattern_row_idx, values);
         let stack = MemStack::new(&mut self.mem);
         self.factored = false;
         self.symbolic
@@ -307,15 +310,7 @@ impl FaerLlt {
     /// is not numerically positive definite.
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
         use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
-        let nnz = self.row_idx.len();
-        let sym = SymbolicSparseColMatRef::new_checked(
-            self.n,
-            self.n,
-            &self.col_ptr,
-            None,
-            &self.row_idx,
-        );
-        let a = SparseColMatRef::new(sym, &values[..nnz]);
+        let a = csc(self.n, &self.col_ptr, &self.row_idx, values);
         let stack = MemStack::new(&mut self.mem);
         self.symbolic
             .factorize_numeric_llt(

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod gradcheck;
 pub mod plot;
+pub mod resources;
 pub mod simulate;
 pub mod spectrum;
 pub mod sweep;

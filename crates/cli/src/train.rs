@@ -45,6 +45,43 @@ pub struct Args {
     /// Override the number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
+    #[command(flatten)]
+    pub memory: crate::resources::MemoryArgs,
+}
+
+/// Estimate the run's peak memory (one simulator per rayon worker, the dataset, the
+/// conductance history, the recorded waveforms) and refuse it when over the budget.
+fn check_memory(
+    config: &learn::train::Config,
+    base: &Path,
+    h5: bool,
+    args: &crate::resources::MemoryArgs,
+    what: &str,
+) -> Result<crate::resources::Estimate, CliError> {
+    use crate::resources::{SimSize, TrainPlan};
+    let (split, network) = learn::train::setup(config, base).map_err(learn_err)?;
+    let sim = transient::Simulator::new(&network.circuit)
+        .map_err(|e| CliError::Input(format!("{what}: the network's circuit: {e}")))?;
+    let n_out = network.outputs.len();
+    let transient = config.train.engine == EngineKind::Transient;
+    let plan = TrainPlan {
+        sim: SimSize::of(&sim, &network.circuit),
+        nodes: network.circuit.nodes.len(),
+        trainable: network.trainable.len(),
+        workers: rayon::current_num_threads(),
+        window_points: if transient {
+            config.transient.points_per_period * config.transient.periods
+        } else {
+            0
+        },
+        samples: split.train.len() + split.test.len(),
+        values_per_sample: split.train.n_features() + n_out,
+        epochs: config.train.epochs,
+        recorded: if h5 { RECORDED_SAMPLES.len() } else { 0 },
+    };
+    let estimate = crate::resources::train_estimate(&plan);
+    crate::resources::check(what, &estimate, args)?;
+    Ok(estimate)
 }
 
 pub(crate) fn learn_err(e: LearnError) -> CliError {
@@ -70,6 +107,13 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let base = config_base(&args.config);
     let start = std::time::Instant::now();
     let h5 = is_h5_name(&args.output) || (args.resume && learn::runfile::is_hdf5(&args.output));
+    let estimate = check_memory(
+        &config,
+        &base,
+        h5,
+        &args.memory,
+        &args.config.display().to_string(),
+    )?;
     // conductances: initial, then after each epoch (kept for the HDF5 run file)
     let mut g_rows: Vec<Vec<f64>>;
     let mut trainer = if args.resume {
@@ -157,6 +201,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                     "test_accuracy": s.test_accuracy,
                     "seconds": seconds,
                     "run": args.output.display().to_string(),
+                    "memory_estimate": estimate.to_json(),
                 });
                 println!("{}", serde_json::to_string_pretty(&j).unwrap());
             } else {

@@ -97,9 +97,10 @@ fn corpus(name: &str) -> PathBuf {
 }
 
 /// A rows × cols mesh of 1 kΩ resistors driven at one corner, with a capacitor at every
-/// node, and a short transient.
+/// node, and an operating point (a transient of the large mesh takes minutes in a test
+/// build; the corpus decks above cover the transient's buffers).
 fn mesh(rows: usize, cols: usize) -> String {
-    let mut s = String::from("generated mesh\nV1 n0_0 0 PULSE(0 1 0 1u 1u 1 2)\n");
+    let mut s = String::from("generated mesh\nV1 n0_0 0 DC 1\n");
     for r in 0..rows {
         for c in 0..cols {
             if c + 1 < cols {
@@ -111,11 +112,7 @@ fn mesh(rows: usize, cols: usize) -> String {
             s.push_str(&format!("C{r}_{c} n{r}_{c} 0 1n\n"));
         }
     }
-    s.push_str(&format!(
-        "Rl n{}_{} 0 1k\n.tran 1u 5u\n.end\n",
-        rows - 1,
-        cols - 1
-    ));
+    s.push_str(&format!("Rl n{}_{} 0 1k\n.op\n.end\n", rows - 1, cols - 1));
     s
 }
 

@@ -65,13 +65,13 @@ impl WaveSink for RawOut {
     fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), String> {
         match self {
             RawOut::Binary(w) => w.begin(title, plotname, signals).map_err(|e| e.to_string()),
-            RawOut::Ascii(_, w) => Ok(w.begin(title, plotname, signals).unwrap_or(())),
+            RawOut::Ascii(_, w) => w.begin(title, plotname, signals).map_err(|e| match e {}),
         }
     }
     fn push(&mut self, time: f64, values: &[f64]) -> Result<(), String> {
         match self {
             RawOut::Binary(w) => w.push(time, values).map_err(|e| e.to_string()),
-            RawOut::Ascii(_, w) => Ok(w.push(time, values).unwrap_or(())),
+            RawOut::Ascii(_, w) => w.push(time, values).map_err(|e| match e {}),
         }
     }
     fn finish(&mut self) -> Result<(), String> {
@@ -238,7 +238,15 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             };
             let estimate = resources::simulate_estimate(&size, &plan);
             resources::check(&args.netlist.display().to_string(), &estimate, &args.memory)?;
-            return run_op(&args, &c, &mut sim, &out, &text, columns.as_deref());
+            return run_op(
+                &args,
+                &c,
+                &mut sim,
+                &out,
+                &text,
+                columns.as_deref(),
+                &estimate,
+            );
         }
         return Err(CliError::Input(format!(
             "{}: no analysis: add a .tran or .op card",
@@ -452,6 +460,7 @@ fn run_op(
     out: &Path,
     text: &str,
     columns: Option<&[usize]>,
+    estimate: &resources::Estimate,
 ) -> Result<i32, CliError> {
     let op = sim
         .operating_point()
@@ -478,6 +487,7 @@ fn run_op(
         "analysis": "op",
         "method": op.method,
         "iterations": op.iterations,
+        "memory_estimate": estimate.to_json(),
         "values": sig.iter().zip(&vals).map(|(s, v)| (s.name.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });
     h5.set_summary_json(&js.to_string())

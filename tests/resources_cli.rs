@@ -139,6 +139,15 @@ fn estimate_is_within_the_stated_factor_of_the_measured_peak() {
         &["--raw", raw.to_str().unwrap(), "--ascii"],
     );
     within_factor("mesh30, ASCII rawfile", est2, m2.max_rss);
+    // compare holds both traces: the rawfile and the HDF5 file just written
+    let h5 = d.path().join("out.h5");
+    let m = measured(&[os("compare"), raw.as_os_str(), h5.as_os_str(), os("--json")]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let js: serde_json::Value = serde_json::from_str(&m.stdout).unwrap();
+    let est = js["memory_estimate"]["total"]
+        .as_u64()
+        .expect("memory_estimate.total");
+    within_factor("compare mesh30 rawfile with HDF5", est, m.max_rss);
 }
 
 fn no_outputs(dir: &Path, keep: &[&str]) {

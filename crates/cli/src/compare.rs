@@ -110,11 +110,10 @@ fn parse_spice_number(s: &str) -> Result<f64, String> {
 
 /// Run `freqprop compare`.
 pub fn run(args: Args) -> Result<i32, CliError> {
-    if !args.memory.no_memory_check {
-        // an unreadable input is reported by the reader below, with its own message
-        if let Ok(estimate) = crate::resources::compare_estimate(&args.reference, &args.candidate) {
-            crate::resources::check("compare", &estimate, &args.memory)?;
-        }
+    // an unreadable input is reported by the reader below, with its own message
+    let estimate = crate::resources::compare_estimate(&args.reference, &args.candidate).ok();
+    if let Some(e) = &estimate {
+        crate::resources::check("compare", e, &args.memory)?;
     }
     let reference = store::read_any(&args.reference).map_err(|e| CliError::Input(e.to_string()))?;
     let candidate = store::read_any(&args.candidate).map_err(|e| CliError::Input(e.to_string()))?;
@@ -143,7 +142,11 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     })?;
 
     let text = if args.json {
-        json_report(&report).to_string() + "\n"
+        let mut js = json_report(&report);
+        if let (Some(e), Some(o)) = (&estimate, js.as_object_mut()) {
+            o.insert("memory_estimate".into(), e.to_json());
+        }
+        js.to_string() + "\n"
     } else {
         table(&report, &args)
     };

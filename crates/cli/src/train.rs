@@ -107,13 +107,17 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let base = config_base(&args.config);
     let start = std::time::Instant::now();
     let h5 = is_h5_name(&args.output) || (args.resume && learn::runfile::is_hdf5(&args.output));
-    let estimate = check_memory(
-        &config,
-        &base,
-        h5,
-        &args.memory,
-        &args.config.display().to_string(),
-    )?;
+    let estimate = if args.memory.no_memory_check {
+        None
+    } else {
+        Some(check_memory(
+            &config,
+            &base,
+            h5,
+            &args.memory,
+            &args.config.display().to_string(),
+        )?)
+    };
     // conductances: initial, then after each epoch (kept for the HDF5 run file)
     let mut g_rows: Vec<Vec<f64>>;
     let mut trainer = if args.resume {
@@ -201,7 +205,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                     "test_accuracy": s.test_accuracy,
                     "seconds": seconds,
                     "run": args.output.display().to_string(),
-                    "memory_estimate": estimate.to_json(),
+                    "memory_estimate": estimate.as_ref().map(|e| e.to_json()),
                 });
                 println!("{}", serde_json::to_string_pretty(&j).unwrap());
             } else {

@@ -305,3 +305,107 @@ fn failed_run_reports_its_time() {
     assert!(js["newton_iterations"].as_u64().unwrap() > 100, "{js}");
     assert!(js["seconds"].as_f64().unwrap() > 0.0, "{js}");
 }
+
+/// Run `deck` through `freqprop simulate`; assert it is refused as bad input (exit 2) before
+/// any output exists, and that the message holds each of `names`.
+fn refused_naming(deck: &str, names: &[&str]) -> String {
+    let d = tempdir();
+    let (r, net, h5) = simulate(d.path(), "deck.cir", deck, &[]);
+    assert_eq!(r.code, 2, "stderr: {}", r.stderr);
+    for n in names {
+        assert!(r.stderr.contains(n), "expected {n:?} in:\n{}", r.stderr);
+    }
+    assert!(
+        r.stderr.contains(&net.display().to_string()),
+        "{}",
+        r.stderr
+    );
+    assert!(!h5.exists(), "nothing is written for a refused circuit");
+    r.stderr
+}
+
+#[test]
+fn island_is_named_as_floating() {
+    refused_naming(
+        "t\nV1 in 0 1\nR1 in 0 1k\nR2 p q 1k\nR3 q p 2k\n.tran 1u 1m\n.end\n",
+        &[
+            "node(s) p, q have no DC path to ground",
+            "no element connects them",
+        ],
+    );
+}
+
+#[test]
+fn current_source_capacitor_cut_set_is_named_with_its_elements() {
+    // {a, b} reach the rest only through I1 and C1
+    refused_naming(
+        "t\nV1 in 0 SIN(0 1 1k)\nR1 in 0 1k\nI1 in a 1m\nR2 a b 1k\nC1 b 0 1u\n.tran 1u 1m\n.end\n",
+        &[
+            "node(s) a, b have no DC path to ground",
+            "cut-set of only current sources and capacitors: i1, c1",
+        ],
+    );
+    // current sources only
+    refused_naming(
+        "t\nV1 in 0 1\nR1 in 0 1k\nI1 in a 1m\nR2 a b 1k\nI2 b 0 1m\n.tran 1u 1m\n.end\n",
+        &[
+            "node(s) a, b have no DC path",
+            "cut-set of only current sources and capacitors: i1, i2",
+        ],
+    );
+}
+
+#[test]
+fn voltage_source_inductor_loop_is_named() {
+    refused_naming(
+        "t\nV1 a 0 1\nL1 a b 1m\nV2 b 0 2\nR1 a 0 1k\n.tran 1u 1m\n.end\n",
+        &["loop of only voltage sources and inductors: l1, v1, v2"],
+    );
+}
+
+#[test]
+fn non_positive_resistance_is_named() {
+    let e = refused_naming(
+        "t\nV1 in 0 1\nR1 in 0 0\n.tran 1u 1m\n.end\n",
+        &["the resistance of r1 must be positive, found 0"],
+    );
+    assert!(e.contains(":3:"), "{e}");
+    refused_naming(
+        "t\nV1 in 0 1\nRneg in 0 -5\n.tran 1u 1m\n.end\n",
+        &["rneg", "must be positive, found -5"],
+    );
+}
+
+#[test]
+fn duplicate_element_names_are_named() {
+    let e = refused_naming(
+        "t\nV1 in 0 1\nR1 in 0 1k\nr1 in 0 2k\n.tran 1u 1m\n.end\n",
+        &["duplicate element name 'r1'", ":4:"],
+    );
+    // both places are given
+    assert!(e.contains("first defined at"), "{e}");
+}
+
+#[test]
+fn undefined_subcircuit_is_named() {
+    refused_naming(
+        "t\nV1 in 0 1\nR1 in 0 1k\nX1 in out nosuch\n.tran 1u 1m\n.end\n",
+        &["unknown subcircuit 'nosuch'", "x1", ":4:"],
+    );
+}
+
+#[test]
+fn recursive_subcircuit_is_named() {
+    refused_naming(
+        "t\n.subckt a p\nX1 p b\n.ends\n.subckt b p\nR1 p 0 1k\nX2 p a\n.ends\nV1 in 0 1\nX0 in a\n.tran 1u 1m\n.end\n",
+        &["recursive subcircuit 'a'"],
+    );
+}
+
+#[test]
+fn undefined_model_inside_a_subcircuit_is_named() {
+    refused_naming(
+        "t\n.subckt cell p\nD1 p 0 missing\n.ends\nV1 in 0 1\nR1 in a 1k\nX1 a cell\n.tran 1u 1m\n.end\n",
+        &["missing", "which is not defined"],
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! [`check_topology`] finds the structural problems that make the MNA matrix singular or the
 //! circuit meaningless: nodes with no DC path to ground (which is also how a cut-set of only
-//! current sources and capacitors shows up), loops of only voltage sources and inductors,
+//! current sources and capacitors is reported, naming the elements of the cut-set), loops of
+//! only voltage sources and inductors,
 //! bad element values, undefined diode models and node indices out of range. [`warnings`]
 //! lists suspicious but solvable things, such as a node touched by only one terminal.
 use crate::model::*;
@@ -10,10 +11,19 @@ use crate::model::*;
 /// A structural problem of a circuit, naming the nodes or elements involved.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TopologyError {
-    /// Nodes with no DC path to ground: they connect to the rest of the circuit only through
-    /// capacitors and current sources (or not at all), so their DC voltage is undetermined.
-    #[error("node(s) {} have no DC path to ground (they connect to the rest only through capacitors or current sources)", list(.nodes))]
+    /// Nodes with no DC path to ground and no element at all linking them to the rest of the
+    /// circuit (an island), so their DC voltage is undetermined.
+    #[error("node(s) {} have no DC path to ground (no element connects them to the rest of the circuit)", list(.nodes))]
     Floating { nodes: Vec<String> },
+    /// A cut-set of only current sources (independent or voltage-controlled) and capacitors:
+    /// the listed elements are the only ones linking `nodes` to the rest of the circuit, so
+    /// the DC voltage of those nodes is undetermined (and, with current sources only, KCL
+    /// over the cut may be contradicted).
+    #[error("node(s) {} have no DC path to ground: they are cut off by a cut-set of only current sources and capacitors: {}", list(.nodes), list(.elements))]
+    CutSet {
+        nodes: Vec<String>,
+        elements: Vec<String>,
+    },
     /// A loop made only of voltage sources and inductors (their branch currents are
     /// undetermined, or the source voltages contradict each other).
     #[error("loop of only voltage sources and inductors: {}", list(.elements))]
@@ -289,8 +299,35 @@ pub fn check_topology(c: &Circuit) -> Result<(), Vec<TopologyError>> {
             groups.entry(r).or_default().push(c.nodes[id].clone());
         }
     }
-    for (_, nodes) in groups {
-        errors.push(TopologyError::Floating { nodes });
+    // The cut-set of each floating group: the current-carrying elements (capacitors, current
+    // sources, VCCS outputs) with one terminal inside the group and one outside.
+    let mut cuts: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for (k, e) in c.elements.iter().enumerate() {
+        if !ok[k] {
+            continue;
+        }
+        let (a, b) = match e.kind {
+            ElementKind::Capacitor { a, b, .. } => (a, b),
+            ElementKind::CurrentSource { pos, neg, .. } | ElementKind::Vccs { pos, neg, .. } => {
+                (pos, neg)
+            }
+            _ => continue,
+        };
+        let (ra, rb) = (uf.find(a), uf.find(b));
+        if ra == rb {
+            continue;
+        }
+        for r in [ra, rb] {
+            if r != ground {
+                cuts.entry(r).or_default().push(e.name.clone());
+            }
+        }
+    }
+    for (r, nodes) in groups {
+        match cuts.remove(&r) {
+            Some(elements) => errors.push(TopologyError::CutSet { nodes, elements }),
+            None => errors.push(TopologyError::Floating { nodes }),
+        }
     }
     if errors.is_empty() {
         Ok(())

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod check;
+pub mod decimate;
 pub mod error;
 mod expr;
 mod lexer;
@@ -22,6 +23,7 @@ pub mod wave;
 pub mod write;
 
 pub use check::{check_topology, warnings, TopologyError};
+pub use decimate::{select_signals, Decimate, Decimation};
 pub use error::ParseError;
 pub use model::*;
 pub use parse::{parse_file, parse_str};

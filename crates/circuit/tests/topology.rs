@@ -20,34 +20,73 @@ fn floating_through_capacitor_and_current_source() {
     assert_eq!(
         errs,
         vec![
-            TopologyError::Floating {
-                nodes: vec!["mid".into(), "top".into()]
+            TopologyError::CutSet {
+                nodes: vec!["mid".into(), "top".into()],
+                elements: vec!["c1".into(), "i1".into()],
             },
-            TopologyError::Floating {
-                nodes: vec!["lone".into()]
+            TopologyError::CutSet {
+                nodes: vec!["lone".into()],
+                elements: vec!["c2".into()],
             },
         ]
     );
     assert_eq!(
         errs[0].to_string(),
-        "node(s) mid, top have no DC path to ground (they connect to the rest only through capacitors or current sources)"
+        "node(s) mid, top have no DC path to ground: they are cut off by a cut-set of only current sources and capacitors: c1, i1"
     );
+}
+
+#[test]
+fn cut_set_of_current_sources_only() {
+    // I1 and I2 are the only link between {a, b} and ground: their sum must vanish by KCL.
+    let errs = errors("t\nR0 x 0 1\nI0 x 0 1m\nI1 a 0 1m\nR1 a b 1k\nI2 0 b 2m\n");
+    assert_eq!(
+        errs,
+        vec![TopologyError::CutSet {
+            nodes: vec!["a".into(), "b".into()],
+            elements: vec!["i1".into(), "i2".into()],
+        }]
+    );
+}
+
+#[test]
+fn island_without_any_link_is_floating() {
+    let errs = errors("t\nV1 in 0 1\nR1 in 0 1k\nR2 p q 1k\nR3 q p 2k\n");
+    assert_eq!(
+        errs,
+        vec![TopologyError::Floating {
+            nodes: vec!["p".into(), "q".into()]
+        }]
+    );
+    assert!(errs[0].to_string().contains("no DC path to ground"));
 }
 
 #[test]
 fn vccs_control_nodes_need_a_dc_path() {
     let errs = errors("t\nR1 a 0 1\nG1 a 0 c1 c2 1m\nC1 c1 c2 1p\n");
-    // c1 and c2 are joined only by a capacitor, so each is its own floating group.
+    // c1 and c2 are joined only by a capacitor (the VCCS's control terminals draw no
+    // current), so each is its own group, cut off by C1.
     assert_eq!(
         errs,
         vec![
-            TopologyError::Floating {
-                nodes: vec!["c1".into()]
+            TopologyError::CutSet {
+                nodes: vec!["c1".into()],
+                elements: vec!["c1".into()],
             },
-            TopologyError::Floating {
-                nodes: vec!["c2".into()]
+            TopologyError::CutSet {
+                nodes: vec!["c2".into()],
+                elements: vec!["c1".into()],
             }
         ]
+    );
+    // A VCCS output is a current source: it alone links `o` to ground.
+    let errs = errors("t\nV1 c 0 1\nR1 c 0 1\nG1 o 0 c 0 1m\nR2 o p 1k\n");
+    assert_eq!(
+        errs,
+        vec![TopologyError::CutSet {
+            nodes: vec!["o".into(), "p".into()],
+            elements: vec!["g1".into()],
+        }]
     );
 }
 

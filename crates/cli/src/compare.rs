@@ -33,6 +33,8 @@ pub struct Args {
     /// Write a PNG overlaying the worst signal's two traces and their difference.
     #[arg(long, value_name = "OUT.png")]
     pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub memory: crate::resources::MemoryArgs,
 }
 
 fn parse_tol(s: &str) -> Result<f64, String> {
@@ -44,7 +46,7 @@ fn parse_tol(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_time(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_time(s: &str) -> Result<f64, String> {
     let v = parse_spice_number(s)?;
     if v.is_finite() {
         Ok(v)
@@ -108,6 +110,11 @@ fn parse_spice_number(s: &str) -> Result<f64, String> {
 
 /// Run `freqprop compare`.
 pub fn run(args: Args) -> Result<i32, CliError> {
+    // an unreadable input is reported by the reader below, with its own message
+    let estimate = crate::resources::compare_estimate(&args.reference, &args.candidate).ok();
+    if let Some(e) = &estimate {
+        crate::resources::check("compare", e, &args.memory)?;
+    }
     let reference = store::read_any(&args.reference).map_err(|e| CliError::Input(e.to_string()))?;
     let candidate = store::read_any(&args.candidate).map_err(|e| CliError::Input(e.to_string()))?;
     let opts = CompareOptions {
@@ -135,7 +142,11 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     })?;
 
     let text = if args.json {
-        json_report(&report).to_string() + "\n"
+        let mut js = json_report(&report);
+        if let (Some(e), Some(o)) = (&estimate, js.as_object_mut()) {
+            o.insert("memory_estimate".into(), e.to_json());
+        }
+        js.to_string() + "\n"
     } else {
         table(&report, &args)
     };

@@ -19,6 +19,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod interrupt;
 pub mod plot;
+pub mod resources;
 pub mod simulate;
 pub mod spectrum;
 pub mod sweep;

@@ -1,8 +1,9 @@
 //! `freqprop simulate`: run a netlist's analysis and write its waveforms.
 
+use crate::resources::{self, MemoryArgs, SimSize, SimulatePlan};
 use crate::CliError;
 use circuit::wave::StopSink;
-use circuit::{Analysis, Circuit, Signal, WaveSink, Waveforms};
+use circuit::{Analysis, Circuit, Decimate, Decimation, Signal, WaveSink, Waveforms};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,21 @@ pub struct Args {
     /// Print where the time went (device evaluation, factorization, solve).
     #[arg(long)]
     pub stats: bool,
+    /// Write only every Nth point (the first and the last are always written).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub decimate: u64,
+    /// Write at most N points: when the run has more, keep points spaced evenly in time (at
+    /// least (TSTOP − start)/(N − 2) apart), the first and the last always.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    pub max_points: Option<u64>,
+    /// Write only these signals (comma separated: `out`, `v(out)`, `i(v1)`, `v1#branch`).
+    #[arg(long, value_delimiter = ',', value_name = "N1,N2")]
+    pub save: Vec<String>,
+    /// Write only the points at or after time T (seconds; SPICE suffixes allowed: 1m, 20us).
+    #[arg(long, value_name = "T", value_parser = crate::compare::parse_time)]
+    pub from: Option<f64>,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 /// The rawfile being written: streamed when binary, gathered and written at the end when ASCII.
@@ -50,13 +66,13 @@ impl WaveSink for RawOut {
     fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), String> {
         match self {
             RawOut::Binary(w) => w.begin(title, plotname, signals).map_err(|e| e.to_string()),
-            RawOut::Ascii(_, w) => Ok(w.begin(title, plotname, signals).unwrap_or(())),
+            RawOut::Ascii(_, w) => w.begin(title, plotname, signals).map_err(|e| match e {}),
         }
     }
     fn push(&mut self, time: f64, values: &[f64]) -> Result<(), String> {
         match self {
             RawOut::Binary(w) => w.push(time, values).map_err(|e| e.to_string()),
-            RawOut::Ascii(_, w) => Ok(w.push(time, values).unwrap_or(())),
+            RawOut::Ascii(_, w) => w.push(time, values).map_err(|e| match e {}),
         }
     }
     fn finish(&mut self) -> Result<(), String> {
@@ -153,6 +169,12 @@ fn default_output(netlist: &Path) -> PathBuf {
     PathBuf::from(format!("{stem}.h5"))
 }
 
+struct Written<'a> {
+    points: usize,
+    decimation: serde_json::Value,
+    memory: &'a resources::Estimate,
+}
+
 fn summary_json(
     s: &TranSummary,
     sim: &Simulator,
@@ -160,6 +182,7 @@ fn summary_json(
     out: &Path,
     raw: Option<&PathBuf>,
     status: &str,
+    w: &Written,
 ) -> serde_json::Value {
     let st = sim.stats();
     json!({
@@ -174,7 +197,10 @@ fn summary_json(
         "newton_failures": s.newton_failures,
         "newton_iterations": s.newton_iterations,
         "factorizations": st.factorizations,
-        "points": s.points_written,
+        "points": w.points,
+        "points_computed": s.points_written,
+        "decimation": w.decimation,
+        "memory_estimate": w.memory.to_json(),
         "op_method": s.op_method,
         "seconds": s.seconds,
         "factorization_reuses": st.reuses,
@@ -211,21 +237,92 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             None
         }
     });
+    let all_signals: Vec<Signal> = sim.output_signals().into_iter().map(|(s, _)| s).collect();
+    let columns = if args.save.is_empty() {
+        None
+    } else {
+        Some(
+            circuit::select_signals(&all_signals, &args.save)
+                .map_err(|e| CliError::Input(format!("--save: {e}")))?,
+        )
+    };
+    let signals_written = columns.as_ref().map_or(all_signals.len(), Vec::len);
+    let size = SimSize::of(&sim, &c);
     let Some(tran) = tran else {
         if c.analyses.iter().any(|a| matches!(a, Analysis::Op)) {
-            return run_op(&args, &c, &mut sim, &out, &text);
+            let plan = SimulatePlan {
+                netlist_bytes: text.len() as u64,
+                signals_written,
+                points: 1,
+                ascii_raw: args.raw.is_some() && args.ascii,
+            };
+            let estimate = resources::simulate_estimate(&size, &plan);
+            resources::check(&args.netlist.display().to_string(), &estimate, &args.memory)?;
+            return run_op(
+                &args,
+                &c,
+                &mut sim,
+                &out,
+                &text,
+                columns.as_deref(),
+                &estimate,
+            );
         }
         return Err(CliError::Input(format!(
             "{}: no analysis: add a .tran or .op card",
             args.netlist.display()
         )));
     };
+    let output = if args.exact_grid {
+        OutputGrid::Exact {
+            t0: tran.tstart,
+            dt: tran.tstep,
+        }
+    } else if args.grid || c.options.interp {
+        OutputGrid::Interpolated
+    } else {
+        OutputGrid::Accepted
+    };
+    let decimation = Decimation {
+        every: args.decimate as usize,
+        from: args.from,
+        max_points: args.max_points.map(|m| m as usize),
+        span: (tran.tstart, tran.tstop),
+    };
+    if let Some(f) = args.from {
+        if f > tran.tstop {
+            return Err(CliError::Input(format!(
+                "--from {f:e} s is after TSTOP = {:e} s of {}: nothing would be written",
+                tran.tstop,
+                args.netlist.display()
+            )));
+        }
+    }
+    // points written (an ASCII rawfile gathers them in memory; streamed everywhere else)
+    let points = {
+        let n = resources::grid_points(&tran, args.from, output != OutputGrid::Accepted);
+        let n = n.div_ceil(args.decimate) + 1;
+        args.max_points.map_or(n, |m| n.min(m))
+    };
+    let plan = SimulatePlan {
+        netlist_bytes: text.len() as u64,
+        signals_written,
+        points,
+        ascii_raw: args.raw.is_some() && args.ascii,
+    };
+    let estimate = resources::simulate_estimate(&size, &plan);
+    resources::check(&args.netlist.display().to_string(), &estimate, &args.memory)?;
 
     let mut h5 = H5WaveWriter::create(&out).map_err(|e| CliError::Input(e.to_string()))?;
     h5.set_netlist(&text)
         .map_err(|e| CliError::Run(e.to_string()))?;
     h5.set_options(&options_text(&c))
         .map_err(|e| CliError::Run(e.to_string()))?;
+    let decimation_json = decimation_record(&decimation, &args.save);
+    if !decimation_json.is_null() {
+        h5.set_attr("decimation", &decimation_json.to_string())
+            .map_err(|e| CliError::Run(e.to_string()))?;
+    }
     let raw = args.raw.as_ref().map(|p| RawOut::new(p, args.ascii));
     let bar = if args.json {
         None
@@ -239,33 +336,26 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         Some(b)
     };
     let stop = crate::interrupt::stop_flag();
-    let mut sink = StopSink::new(
-        Outputs {
-            h5,
-            raw,
-            bar,
-            tstop: tran.tstop,
-            points: 0,
-        },
-        &stop,
-    );
-    let output = if args.exact_grid {
-        OutputGrid::Exact {
-            t0: tran.tstart,
-            dt: tran.tstep,
-        }
-    } else if args.grid || c.options.interp {
-        OutputGrid::Interpolated
-    } else {
-        OutputGrid::Accepted
+    let outputs = Outputs {
+        h5,
+        raw,
+        bar,
+        tstop: tran.tstop,
+        points: 0,
     };
+    let mut sink = StopSink::new(Decimate::new(outputs, decimation, columns), &stop);
     let opts = TranOptions {
         output,
         ..Default::default()
     };
     let result = sim.transient(&tran, &opts, &c.title, &mut sink);
     if sink.stopped() {
-        return interrupted(&args, sink.inner, &sim, &out);
+        let written = Written {
+            points: sink.inner.points_kept(),
+            decimation: decimation_json,
+            memory: &estimate,
+        };
+        return interrupted(&args, sink.inner.into_inner(), &sim, &out, &written);
     }
     let mut sink = sink.inner;
     let (summary, failure) = match result {
@@ -283,6 +373,11 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         None => "complete".to_string(),
         Some(e) => format!("failed: {e}"),
     };
+    let written = Written {
+        points: sink.points_kept(),
+        decimation: decimation_json,
+        memory: &estimate,
+    };
     let js = summary_json(
         &summary,
         &sim,
@@ -290,18 +385,27 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         &out,
         args.raw.as_ref(),
         &status,
+        &written,
     );
-    sink.h5
+    sink.inner_mut()
+        .h5
         .set_summary_json(&js.to_string())
         .map_err(|e| CliError::Run(e.to_string()))?;
     if let Some(e) = &failure {
-        sink.h5.set_failed(&e.to_string());
+        sink.inner_mut().h5.set_failed(&e.to_string());
     }
     sink.finish().map_err(CliError::Run)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&js).unwrap());
     } else {
-        print_summary(&summary, &sim, &out, args.raw.as_ref(), args.stats);
+        print_summary(
+            &summary,
+            &sim,
+            &out,
+            args.raw.as_ref(),
+            args.stats,
+            written.points,
+        );
     }
     match failure {
         None => Ok(0),
@@ -319,6 +423,7 @@ fn interrupted(
     mut sink: Outputs,
     sim: &Simulator,
     out: &Path,
+    written: &Written,
 ) -> Result<i32, CliError> {
     let sig = crate::interrupt::received().unwrap_or(2);
     let summary = TranSummary {
@@ -332,6 +437,7 @@ fn interrupted(
         out,
         args.raw.as_ref(),
         "interrupted",
+        written,
     );
     sink.h5
         .set_summary_json(&js.to_string())
@@ -354,12 +460,38 @@ fn interrupted(
     Ok(crate::interrupt::exit_code(sig))
 }
 
-fn print_summary(s: &TranSummary, sim: &Simulator, out: &Path, raw: Option<&PathBuf>, stats: bool) {
+/// The decimation as recorded in the HDF5 attribute `decimation` and the summary (null when
+/// every point and signal is written).
+fn decimation_record(d: &Decimation, save: &[String]) -> serde_json::Value {
+    if d.is_identity() && save.is_empty() {
+        return serde_json::Value::Null;
+    }
+    json!({
+        "every": d.every,
+        "from": d.from,
+        "max_points": d.max_points,
+        "min_spacing": d.max_points.map(|_| d.min_spacing()),
+        "save": if save.is_empty() { None } else { Some(save) },
+        "first_and_last_kept": true,
+    })
+}
+
+fn print_summary(
+    s: &TranSummary,
+    sim: &Simulator,
+    out: &Path,
+    raw: Option<&PathBuf>,
+    stats: bool,
+    written: usize,
+) {
     let st = sim.stats();
     println!(
         "transient: {} accepted, {} rejected steps, {} Newton iterations, {} factorizations, {} points, {:.3} s",
         s.accepted, s.rejected, s.newton_iterations, st.factorizations, s.points_written, s.seconds
     );
+    if written != s.points_written {
+        println!("decimated: wrote {written} of {} points", s.points_written);
+    }
     println!("initial point: {}", s.op_method);
     println!("wrote {}", out.display());
     if let Some(r) = raw {
@@ -424,11 +556,16 @@ fn run_op(
     sim: &mut Simulator,
     out: &Path,
     text: &str,
+    columns: Option<&[usize]>,
+    estimate: &resources::Estimate,
 ) -> Result<i32, CliError> {
     let op = sim
         .operating_point()
         .map_err(|e| CliError::Run(format!("{}: {e}", args.netlist.display())))?;
-    let signals = sim.output_signals();
+    let mut signals = sim.output_signals();
+    if let Some(cols) = columns {
+        signals = cols.iter().map(|&k| signals[k].clone()).collect();
+    }
     let mut h5 = H5WaveWriter::create(out).map_err(|e| CliError::Input(e.to_string()))?;
     h5.set_netlist(text)
         .map_err(|e| CliError::Run(e.to_string()))?;
@@ -447,6 +584,7 @@ fn run_op(
         "analysis": "op",
         "method": op.method,
         "iterations": op.iterations,
+        "memory_estimate": estimate.to_json(),
         "values": sig.iter().zip(&vals).map(|(s, v)| (s.name.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });
     h5.set_summary_json(&js.to_string())

@@ -48,6 +48,43 @@ pub struct Args {
     /// Override the number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
+    #[command(flatten)]
+    pub memory: crate::resources::MemoryArgs,
+}
+
+/// Estimate the run's peak memory (one simulator per rayon worker, the dataset, the
+/// conductance history, the recorded waveforms) and refuse it when over the budget.
+fn check_memory(
+    config: &learn::train::Config,
+    base: &Path,
+    h5: bool,
+    args: &crate::resources::MemoryArgs,
+    what: &str,
+) -> Result<crate::resources::Estimate, CliError> {
+    use crate::resources::{SimSize, TrainPlan};
+    let (split, network) = learn::train::setup(config, base).map_err(learn_err)?;
+    let sim = transient::Simulator::new(&network.circuit)
+        .map_err(|e| CliError::Input(format!("{what}: the network's circuit: {e}")))?;
+    let n_out = network.outputs.len();
+    let transient = config.train.engine == EngineKind::Transient;
+    let plan = TrainPlan {
+        sim: SimSize::of(&sim, &network.circuit),
+        nodes: network.circuit.nodes.len(),
+        trainable: network.trainable.len(),
+        workers: rayon::current_num_threads(),
+        window_points: if transient {
+            config.transient.points_per_period * config.transient.periods
+        } else {
+            0
+        },
+        samples: split.train.len() + split.test.len(),
+        values_per_sample: split.train.n_features() + n_out,
+        epochs: config.train.epochs,
+        recorded: if h5 { RECORDED_SAMPLES.len() } else { 0 },
+    };
+    let estimate = crate::resources::train_estimate(&plan);
+    crate::resources::check(what, &estimate, args)?;
+    Ok(estimate)
 }
 
 pub(crate) fn learn_err(e: LearnError) -> CliError {
@@ -177,6 +214,17 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let base = config_base(&args.config);
     let start = std::time::Instant::now();
     let h5 = is_h5_name(&args.output) || (args.resume && learn::runfile::is_hdf5(&args.output));
+    let estimate = if args.memory.no_memory_check {
+        None
+    } else {
+        Some(check_memory(
+            &config,
+            &base,
+            h5,
+            &args.memory,
+            &args.config.display().to_string(),
+        )?)
+    };
     remove_stale_temps(&args.output);
     let mut saver = Saver {
         path: args.output.clone(),
@@ -301,6 +349,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                     "skipped": skipped_json(&trainer),
                     "seconds": seconds,
                     "run": args.output.display().to_string(),
+                    "memory_estimate": estimate.as_ref().map(|e| e.to_json()),
                 });
                 println!("{}", serde_json::to_string_pretty(&j).unwrap());
             } else {

@@ -102,29 +102,36 @@ fn child(
     Ok(())
 }
 
-/// The control: minibatches of `batch` tasks, each spinning `micros` µs, samples of a batch in
+/// The control: minibatches of `batch` tasks, each a fixed amount of floating-point work that
+/// takes `micros` µs on one unloaded thread, samples of a batch in
 /// parallel exactly as `Trainer::train_epoch` runs them (`par_iter` over the batch, collected
 /// in order); prints tasks per second. What the machine gives a fork-join of this grain now.
 fn control(batch: usize, micros: f64, min_seconds: f64) {
     use rayon::prelude::*;
-    let spin = std::time::Duration::from_secs_f64(micros * 1e-6);
+    // a fixed amount of arithmetic per task (not a wall-clock spin, which a descheduled thread
+    // would finish on time): the iterations one thread does in `micros` µs, best of 5
+    fn work(n: u64, seed: u64) -> f64 {
+        let mut x = seed as f64 + 0.5;
+        for _ in 0..n {
+            x = std::hint::black_box(x * 1.000_000_1 + 1e-9).sqrt() * x.sqrt();
+        }
+        x
+    }
+    let probe = 200_000u64;
+    let mut best_probe = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(work(probe, 1));
+        best_probe = best_probe.min(t.elapsed().as_secs_f64());
+    }
+    let iters = ((micros * 1e-6 / best_probe) * probe as f64).max(1.0) as u64;
     let begin = Instant::now();
     let mut tasks = 0usize;
     let mut best = f64::INFINITY;
     while begin.elapsed().as_secs_f64() < min_seconds {
         let b0 = Instant::now();
         let items: Vec<usize> = (0..batch).collect();
-        let r: Vec<u64> = items
-            .par_iter()
-            .map(|&i| {
-                let t = Instant::now();
-                let mut x = i as u64;
-                while t.elapsed() < spin {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                }
-                x
-            })
-            .collect();
+        let r: Vec<f64> = items.par_iter().map(|&i| work(iters, i as u64)).collect();
         std::hint::black_box(r);
         best = best.min(b0.elapsed().as_secs_f64());
         tasks += batch;
@@ -373,7 +380,8 @@ Epoch examples/s counts the training examples over all three. Train / test: the 
 thread count over that at 1 thread. Medians over the epochs after the first (warm-up); best:
 the fastest epoch's minibatch phase (the least disturbed by other processes). Each child runs
 at least `--epochs` epochs and at least `--min-seconds` seconds. Control: minibatches of the
-same size whose tasks spin for the 1-thread time per example, run in parallel the way
+same size whose tasks each do a fixed amount of floating-point work taking the 1-thread time
+per example (calibrated in the control's process), run in parallel the way
 `train_epoch` runs samples (`par_iter` over the batch); its speedup (whole run / best batch) is
 what the machine's cores give a fork-join of that grain at the time of the run, so an engine
 speedup well below its control's points at the code, one near it at the machine.\n"

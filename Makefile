@@ -8,7 +8,7 @@ ifneq ($(CARGO_TARGET_DIR),)
 FREQPROP = $(CARGO_TARGET_DIR)/debug/freqprop
 endif
 
-.PHONY: all setup build test demo bench bench-ngspice fmt lint clean-out
+.PHONY: all setup build test demo bench bench-ngspice bench-scale bench-training fmt lint clean-out
 
 all: build
 
@@ -48,6 +48,14 @@ bench: setup
 
 bench-ngspice: setup
 	bash scripts/bench-ngspice.sh
+
+# the diode mesh at 1k, 10k and 100k nodes (and ngspice on the same decks): docs/scaling.md
+bench-scale: setup
+	$(CARGO) run --release --example scale -- --sizes 1000,10000,100000 --out docs/scaling.md
+
+# training examples/s of both engines on Iris and digits, 1 and 2 threads: docs/training-performance.md
+bench-training: setup
+	$(CARGO) run --release -p freqprop-learn --example throughput -- --out docs/training-performance.md
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,11 +1,116 @@
 //! Benchmarks of the simulator's hot paths: numeric factorization (static-pivot LU and faer's
-//! partial-pivoting LU) of a grid Laplacian, whole transient runs of corpus decks, and one
-//! training example with each gradient engine.
+//! partial-pivoting LU) of a grid Laplacian; assembly (one full device load of a diode mesh);
+//! one time step of the diode mesh of the scale measurement; whole transient runs of corpus
+//! decks; and one training example with each gradient engine on the Iris and digits networks.
+//! (The batched spectral readout is in benches/spectrum.rs.)
 //!
-//! `cargo bench --bench simulate`
-use criterion::{criterion_group, criterion_main, Criterion};
+//! `cargo bench --bench simulate` (a subset: `cargo bench --bench simulate -- assembly`)
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
+use std::time::Duration;
 use transient::matrix::{FaerLu, PatternBuilder};
+
+#[path = "../examples/scale/mesh.rs"]
+mod mesh;
+
+/// The scale measurement's diode mesh (examples/scale/mesh.rs), `side × side`, with a deck of
+/// `steps` steps of 1 µs.
+fn mesh_circuit(side: usize, drive: &str, steps: usize) -> circuit::Circuit {
+    circuit::parse_str(&mesh::mesh_deck_steps(side, drive, steps), "mesh.cir").unwrap()
+}
+
+/// Keeps the last point pushed, as a solution vector indexed by unknown.
+struct LastPoint {
+    map: Vec<(usize, usize)>,
+    x: Vec<f64>,
+}
+
+impl circuit::WaveSink for LastPoint {
+    type Error = std::convert::Infallible;
+    fn begin(&mut self, _: &str, _: &str, _: &[circuit::Signal]) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn push(&mut self, _: f64, values: &[f64]) -> Result<(), Self::Error> {
+        for &(col, unknown) in &self.map {
+            self.x[unknown] = values[col];
+        }
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Assembly: the time of one full assembly of the DC Jacobian (static part copied, every
+/// device loaded) of a diode mesh at a solution a quarter period into the run (drive points at
+/// their peak, diodes conducting). There is no public call that only assembles, so each
+/// iteration calls `Simulator::factor_dc_jacobian(x)` (assemble + numeric factorization) and
+/// the measured time is the growth of `Simulator::stats().load_seconds`, which `assemble`
+/// alone adds to: the factorization is not counted.
+fn assembly(c: &mut Criterion) {
+    let mut g = c.benchmark_group("assembly");
+    for side in [32usize, 100] {
+        let ckt = mesh_circuit(side, "current", 250);
+        let mut sim = transient::Simulator::new(&ckt).unwrap();
+        let mut last = LastPoint {
+            map: sim
+                .output_signals()
+                .into_iter()
+                .enumerate()
+                .map(|(col, (_, unknown))| (col, unknown))
+                .collect(),
+            x: vec![0.0; sim.unknowns() + 1],
+        };
+        let opts = transient::TranOptions {
+            fixed_step: Some(1e-6),
+            ..Default::default()
+        };
+        sim.transient(ckt.tran().unwrap(), &opts, "mesh", &mut last)
+            .unwrap();
+        let x = last.x;
+        g.throughput(Throughput::Elements(ckt.elements.len() as u64));
+        g.bench_function(format!("diode mesh {side}x{side} DC Jacobian load"), |b| {
+            b.iter_custom(|iters| {
+                let before = sim.stats().load_seconds;
+                for _ in 0..iters {
+                    sim.factor_dc_jacobian(&x).unwrap();
+                }
+                Duration::from_secs_f64(sim.stats().load_seconds - before)
+            })
+        });
+    }
+    g.finish();
+}
+
+/// One time step of the scale measurement's diode mesh (current drive, fixed 1 µs step, two
+/// Newton iterations per step): a transient of 1 step and one of 21 steps from the same
+/// (trivial: all sources at zero) operating point; one step = (t21 − t1) / 20. Throughput is
+/// steps per second of each run, operating point included.
+fn timestep(c: &mut Criterion) {
+    let mut g = c.benchmark_group("timestep");
+    g.sample_size(10);
+    for side in [32usize, 100] {
+        for steps in [1usize, 21] {
+            let ckt = mesh_circuit(side, "current", steps);
+            let tran = ckt.tran().unwrap().clone();
+            let mut sim = transient::Simulator::new(&ckt).unwrap();
+            let opts = transient::TranOptions {
+                fixed_step: Some(1e-6),
+                ..Default::default()
+            };
+            g.throughput(Throughput::Elements(steps as u64));
+            g.bench_function(format!("diode mesh {side}x{side}, {steps} steps"), |b| {
+                b.iter(|| {
+                    let mut w = circuit::Waveforms::default();
+                    let s = sim.transient(&tran, &opts, "bench", &mut w).unwrap();
+                    assert_eq!(s.accepted, steps);
+                    s
+                })
+            });
+        }
+    }
+    g.finish();
+}
 
 /// A `side × side` grid of 1 S conductances with 1 mS to ground at every node.
 fn grid(side: usize) -> (transient::matrix::Pattern, Vec<f64>) {
@@ -84,18 +189,29 @@ fn transient_runs(c: &mut Criterion) {
 
 fn training_example(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = learn::train::read_config(&root.join("examples/iris.toml")).unwrap();
-    let (split, net) = learn::train::setup(&config, root).unwrap();
-    let (x, y) = (split.train.x[0].clone(), split.train.y[0].clone());
-    let mut adj = learn::adjoint::AdjointEngine::new(&net).unwrap();
-    c.bench_function("iris example, adjoint engine", |b| {
-        b.iter(|| adj.gradient(&x, &y, &config.loss).unwrap())
-    });
-    let mut tr = learn::transient_engine::TransientEngine::new(&net, &config.transient).unwrap();
-    c.bench_function("iris example, transient engine", |b| {
-        b.iter(|| tr.gradient(&x, &y, &config.loss).unwrap())
-    });
+    for name in ["iris", "digits"] {
+        let config =
+            learn::train::read_config(&root.join(format!("examples/{name}.toml"))).unwrap();
+        let (split, net) = learn::train::setup(&config, root).unwrap();
+        let (x, y) = (split.train.x[0].clone(), split.train.y[0].clone());
+        let mut adj = learn::adjoint::AdjointEngine::new(&net).unwrap();
+        c.bench_function(&format!("{name} example, adjoint engine"), |b| {
+            b.iter(|| adj.gradient(&x, &y, &config.loss).unwrap())
+        });
+        let mut tr =
+            learn::transient_engine::TransientEngine::new(&net, &config.transient).unwrap();
+        c.bench_function(&format!("{name} example, transient engine"), |b| {
+            b.iter(|| tr.gradient(&x, &y, &config.loss).unwrap())
+        });
+    }
 }
 
-criterion_group!(benches, factorization, transient_runs, training_example);
+criterion_group!(
+    benches,
+    factorization,
+    assembly,
+    timestep,
+    transient_runs,
+    training_example
+);
 criterion_main!(benches);

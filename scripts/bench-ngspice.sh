@@ -106,6 +106,10 @@ tmp="$doc.tmp"
     echo "| circuit | nodes | steps | ngspice s | freqprop s | ratio | worst difference | compare |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     printf '%s\n' "${rows[@]}"
+    echo
+    echo "See also [scaling.md](scaling.md) (a diode mesh from 1k to 100k nodes, with ngspice on the"
+    echo "same decks: \`make bench-scale\`) and [training-performance.md](training-performance.md)"
+    echo "(training throughput and parallel speedup: \`make bench-training\`)."
 } >"$tmp"
 mv "$tmp" "$doc"
 echo "bench-ngspice: wrote $doc ($failures deck(s) failed to run)" >&2

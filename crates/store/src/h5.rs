@@ -668,7 +668,10 @@ mod tests {
         let w = r.waveforms().unwrap();
         assert_eq!(w.signals.len(), m);
         assert_eq!(w.signals[m - 1].name, format!("v(mesh_node_{})", m - 1));
-        assert_eq!(r.column(&format!("mesh_node_{}", m - 1)).unwrap(), vec![(m - 1) as f64; 10]);
+        assert_eq!(
+            r.column(&format!("mesh_node_{}", m - 1)).unwrap(),
+            vec![(m - 1) as f64; 10]
+        );
     }
 
     #[test]

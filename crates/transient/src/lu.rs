@@ -12,6 +12,9 @@
 //! of row `k` in the elimination tree), so L is stored by columns and U by rows in the same
 //! index arrays.
 
+// numeric kernels index several parallel arrays with one loop variable
+#![allow(clippy::needless_range_loop)]
+
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::sparse::SymbolicSparseColMatRef;
 
@@ -250,7 +253,7 @@ impl StaticLu {
                 self.ux[pos] = u;
             }
             x[k] = 0.0;
-            if !(dk.abs() > self.pivot_tol * amax) || !dk.is_finite() {
+            if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
                 x.iter_mut().for_each(|v| *v = 0.0);
                 return Err(SmallPivot {
                     unknown: self.perm[k],
@@ -293,7 +296,7 @@ impl StaticLu {
             }
             x[k] = 0.0;
             y[k] = 0.0;
-            if !(dk.abs() > self.pivot_tol * amax) || !dk.is_finite() {
+            if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
                 // clear the work vectors for the next attempt
                 x.iter_mut().for_each(|v| *v = 0.0);
                 y.iter_mut().for_each(|v| *v = 0.0);

@@ -1,6 +1,9 @@
 //! The MNA system: a sparsity pattern fixed once per circuit (the stamp map), values written
 //! in place every Newton iteration, and faer's sparse LU with the symbolic analysis done once.
 
+// numeric kernels index several parallel arrays with one loop variable
+#![allow(clippy::needless_range_loop)]
+
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::lu::partial_pivoting::factor::PartialPivLuParams;
 use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuSymbolicParams, NumericLu, SymbolicLu};
@@ -171,12 +174,14 @@ impl FaerLu {
         // slightly faster. FREQPROP_LU=simplicial|supernodal forces this solver and a variant
         // (for measurements; the default is the static-pivot LU, see `Solver`).
         use faer::sparse::linalg::SupernodalThreshold;
-        let mut params = LuSymbolicParams::default();
-        params.supernodal_flop_ratio_threshold = match std::env::var("FREQPROP_LU").as_deref() {
-            Ok("simplicial") => SupernodalThreshold::FORCE_SIMPLICIAL,
-            Ok("supernodal") => SupernodalThreshold::FORCE_SUPERNODAL,
-            _ if pattern.n >= 100 => SupernodalThreshold::FORCE_SUPERNODAL,
-            _ => SupernodalThreshold::FORCE_SIMPLICIAL,
+        let params = LuSymbolicParams {
+            supernodal_flop_ratio_threshold: match std::env::var("FREQPROP_LU").as_deref() {
+                Ok("simplicial") => SupernodalThreshold::FORCE_SIMPLICIAL,
+                Ok("supernodal") => SupernodalThreshold::FORCE_SUPERNODAL,
+                _ if pattern.n >= 100 => SupernodalThreshold::FORCE_SUPERNODAL,
+                _ => SupernodalThreshold::FORCE_SIMPLICIAL,
+            },
+            ..Default::default()
         };
         let symbolic = factorize_symbolic_lu(pattern.symbolic(), params)
             .map_err(|_| SolveError::OutOfMemory)?;

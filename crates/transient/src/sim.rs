@@ -1,6 +1,9 @@
 //! The simulator: built once per circuit (unknowns, stamp map, symbolic factorization), then
 //! reused for any number of operating points and transient runs.
 
+// the Newton loop indexes the solution, update and pattern arrays with one loop variable
+#![allow(clippy::needless_range_loop)]
+
 use crate::device::{
     Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, Layout, LoadCtx, Mode,
     Resistors, Vccss, VoltageSources,
@@ -493,7 +496,7 @@ impl Simulator {
                     return Err(NewtonFailure {
                         worst: i,
                         residual: f64::NAN,
-                        reason: "non-finite value".into(),
+                        reason: "non-finite value",
                     });
                 }
                 let atol = if self.layout.is_current(i) {

@@ -246,30 +246,26 @@ impl Simulator {
             } else {
                 xnew.copy_from_slice(&xprev);
             }
-            let res = self.newton(&mut ctx, &mut xnew, self.options.itl4.max(10));
-            match res {
-                Err(f) => {
-                    summary.rejected += 1;
-                    summary.newton_failures += 1;
-                    h = htry / 8.0;
-                    order = 1;
-                    if h < hmin {
-                        summary.newton_iterations = self.stats.newton_iterations - it0;
-                        summary.seconds = start.elapsed().as_secs_f64();
-                        self.stats.accepted += summary.accepted;
-                        self.stats.rejected += summary.rejected;
-                        return Err(SimError::Timestep {
-                            time: t,
-                            step: htry,
-                            unknown: self.describe_unknown(f.worst),
-                            residual: f.residual,
-                            reason: f.reason.to_string(),
-                            summary: Box::new(summary),
-                        });
-                    }
-                    continue;
+            if let Err(f) = self.newton(&mut ctx, &mut xnew, self.options.itl4.max(10)) {
+                summary.rejected += 1;
+                summary.newton_failures += 1;
+                h = htry / 8.0;
+                order = 1;
+                if h < hmin {
+                    summary.newton_iterations = self.stats.newton_iterations - it0;
+                    summary.seconds = start.elapsed().as_secs_f64();
+                    self.stats.accepted += summary.accepted;
+                    self.stats.rejected += summary.rejected;
+                    return Err(SimError::Timestep {
+                        time: t,
+                        step: htry,
+                        unknown: self.describe_unknown(f.worst),
+                        residual: f.residual,
+                        reason: f.reason.to_string(),
+                        summary: Box::new(summary),
+                    });
                 }
-                Ok(_) => {}
+                continue;
             }
             // truncation error
             let mut hnew = if fixed {

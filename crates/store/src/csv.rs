@@ -223,6 +223,14 @@ mod tests {
     }
 
     #[test]
+    fn not_utf8_names_line_and_field() {
+        let e = parse_csv_bytes(b"time,v(a)\n0,1\n1,\xff2\n", Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "t.csv:3:2: not UTF-8 text (not a CSV trace?)");
+    }
+
+    #[test]
     fn comma_and_whitespace() {
         let w = parse_csv(
             "# comment\ntime,v(out),\"i(v1)\"\n0,1,2\n1e-3, 1.5 ,-2\n",

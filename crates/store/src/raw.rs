@@ -1254,6 +1254,41 @@ mod tests {
         }
     }
 
+    fn header_error(text: &str) -> String {
+        parse_raw(
+            text.as_bytes(),
+            Path::new("f.raw"),
+            &RawReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
+    #[test]
+    fn variable_counts_are_checked_before_use() {
+        let head = "Title: t\nPlotname: p\nFlags: real\n";
+        assert_eq!(
+            header_error(&format!(
+                "{head}No. Variables: 0\nNo. Points: 5\nVariables:\nBinary:\n"
+            )),
+            "f.raw:4: `No. Variables: 0`: a plot has at least its scale (time or frequency)"
+        );
+        // A count given again after the list (the fuzzer's 1.8e19) is not trusted.
+        assert_eq!(
+            header_error(&format!(
+                "{head}No. Variables: 1\nNo. Points: 1\nVariables:\n\t0\ttime\ttime\n\
+                 No. Variables: 18446744073709551615\nValues:\n0\t1\n"
+            )),
+            "f.raw:8: `No. Variables: 18446744073709551615` does not match the 1 variables \
+             listed after `Variables:` (line 6)"
+        );
+        // A huge count with a short list: an error at the end of the file, no allocation.
+        assert!(header_error(&format!(
+            "{head}No. Variables: 1864035819\nNo. Points: 1\nVariables:\n\t0\ttime\ttime\n"
+        ))
+        .starts_with("f.raw:8: unexpected end of file: expected variable 1 of 1864035819"));
+    }
+
     fn roundtrip(plots: &[RawPlot], format: RawFormat) -> Vec<RawPlot> {
         let mut buf = Vec::new();
         write_raw_to(&mut buf, plots, format).unwrap();

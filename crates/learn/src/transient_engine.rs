@@ -43,6 +43,9 @@ impl Default for TransientOptions {
     }
 }
 
+/// Most samples in the readout window (`points_per_period × periods`).
+pub const MAX_WINDOW: usize = 1 << 20;
+
 impl TransientOptions {
     /// Check the protocol's settings.
     pub fn check(&self) -> Result<(), LearnError> {
@@ -50,6 +53,14 @@ impl TransientOptions {
         if !(o.beta > 0.0 && o.freq > 0.0 && o.points_per_period >= 4 && o.periods >= 1) {
             return Err(LearnError::Config(format!(
                 "transient: need beta > 0, freq > 0, points_per_period ≥ 4, periods ≥ 1, got {o:?}"
+            )));
+        }
+        // The readout window is held in memory, node by node.
+        let window = o.points_per_period.checked_mul(o.periods);
+        if window.is_none_or(|n| n > MAX_WINDOW) {
+            return Err(LearnError::Config(format!(
+                "transient: points_per_period × periods must be at most {MAX_WINDOW}, got {} × {}",
+                o.points_per_period, o.periods
             )));
         }
         Ok(())

@@ -71,7 +71,12 @@ pub fn target(name: &str) -> Option<&'static Target> {
 
 /// The repository's `fuzz/` directory (corpus, regressions, support files, artifacts).
 pub fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
+    let krate = Path::new(env!("CARGO_MANIFEST_DIR"));
+    krate
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(krate)
+        .join("fuzz")
 }
 
 /// `fuzz/files/`: the files inputs may name (`.include subckt_lib.inc`, `dataset =

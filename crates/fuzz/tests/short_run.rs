@@ -7,7 +7,7 @@ use fuzz::engine::{self, Options};
 use fuzz::{Target, TARGETS};
 
 /// Mutants per target: a few thousand, seconds in a test build.
-const RUNS: u64 = 3000;
+const RUNS: u64 = 5000;
 
 fn corpus(t: &Target) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     engine::corpus(&fuzz::fuzz_dir(), t).unwrap()
@@ -16,7 +16,8 @@ fn corpus(t: &Target) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 #[test]
 fn every_target_has_a_corpus_that_it_accepts_in_part() {
     for t in TARGETS {
-        let files = corpus(t);
+        let dir = fuzz::fuzz_dir().join("corpus").join(t.name);
+        let files = engine::read_dir_inputs(&dir).unwrap();
         assert!(
             !files.is_empty(),
             "{}: no files in fuzz/corpus/{}/",

@@ -176,25 +176,41 @@ fn outcome_key(o: &Outcome) -> u64 {
     match o {
         Ok(shape) => fnv(format!("ok {shape}").as_bytes()),
         Err(msg) => {
-            // The first line; quoted text (from the first quote to the last quote of the same
-            // kind, since the quoted input may hold quotes itself) and digits removed.
-            let line = msg.lines().next().unwrap_or("");
-            let mut rest = line;
-            let mut key = String::with_capacity(120);
-            while let Some(i) = rest.find(['`', '"', '\'']) {
-                key.push_str(&rest[..i]);
-                let q = rest[i..].chars().next().unwrap();
-                match rest[i + 1..].rfind(q) {
-                    Some(j) => rest = &rest[i + 1 + j + 1..],
-                    None => rest = "",
+            // The first and the last line (TOML errors put the reason last), each without
+            // quoted text (from the first quote to the last quote of the same kind, since the
+            // quoted input may hold quotes itself), without words that hold input (paths,
+            // bytes other than letters and punctuation) and without digits.
+            let norm = |line: &str| -> String {
+                let mut rest = line;
+                let mut out = String::with_capacity(120);
+                while let Some(i) = rest.find(['`', '"', '\'']) {
+                    out.push_str(&rest[..i]);
+                    let q = rest[i..].chars().next().unwrap();
+                    match rest[i + 1..].rfind(q) {
+                        Some(j) => rest = &rest[i + 1 + j + 1..],
+                        None => rest = "",
+                    }
                 }
-            }
-            key.push_str(rest);
-            let key: String = key
-                .chars()
-                .filter(|c| !c.is_ascii_digit())
-                .take(120)
-                .collect();
+                out.push_str(rest);
+                out.split_whitespace()
+                    .filter(|w| {
+                        !w.contains('/')
+                            && w.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || ":,.()[]=<>_-|^".contains(c))
+                    })
+                    .map(|w| {
+                        w.chars()
+                            .filter(|c| !c.is_ascii_digit())
+                            .collect::<String>()
+                    })
+                    .take(16)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let mut lines = msg.lines().filter(|l| !l.trim().is_empty());
+            let first = lines.next().unwrap_or("");
+            let last = lines.last().unwrap_or("");
+            let key = format!("{} | {}", norm(first), norm(last));
             fnv(key.as_bytes())
         }
     }

@@ -209,7 +209,7 @@ fn outcome_key(o: &Outcome) -> u64 {
             };
             let mut lines = msg.lines().filter(|l| !l.trim().is_empty());
             let first = lines.next().unwrap_or("");
-            let last = lines.last().unwrap_or("");
+            let last = lines.next_back().unwrap_or("");
             let key = format!("{} | {}", norm(first), norm(last));
             fnv(key.as_bytes())
         }

@@ -768,7 +768,7 @@ pub fn write_spectra(path: impl AsRef<Path>, records: &[SpectrumRecord]) -> Resu
                 g.new_dataset_builder()
                     .with_data(data.as_slice())
                     .create(ds)
-                    .map_err(|e| StoreError::h5(tmp, &format!("{obj}/{ds}"), e))?;
+                    .map_err(|e| StoreError::h5(tmp, format!("{obj}/{ds}"), e))?;
             }
             write_str_attr(
                 &g,
@@ -810,7 +810,7 @@ pub fn read_spectra(path: impl AsRef<Path>) -> Result<Vec<SpectrumRecord>> {
         let read = |ds: &str| -> Result<Vec<f64>> {
             g.dataset(ds)
                 .and_then(|d| d.read_raw::<f64>())
-                .map_err(|e| StoreError::h5(path, &format!("{obj}/{ds}"), e))
+                .map_err(|e| StoreError::h5(path, format!("{obj}/{ds}"), e))
         };
         let window = g
             .attr("window")

@@ -56,39 +56,43 @@ pub fn parse_csv(text: &str, name: &str) -> Result<Dataset, LearnError> {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let nums: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
+        // Errors name the line and the column (1-based field index).
+        let at =
+            |col: usize, msg: String| LearnError::Data(format!("{name}:{}:{col}: {msg}", ln + 1));
+        let nums: Result<Vec<f64>, usize> = fields
+            .iter()
+            .enumerate()
+            .map(|(k, f)| f.parse::<f64>().map_err(|_| k))
+            .collect();
         let nums = match nums {
             Ok(v) => v,
             Err(_) if x.is_empty() && labels.is_empty() && ln == 0 => continue,
-            Err(e) => {
-                return Err(LearnError::Data(format!(
-                    "{name}:{}: not a number ({e}): {line}",
-                    ln + 1
-                )))
+            Err(k) => {
+                return Err(at(
+                    k + 1,
+                    format!("expected a number, found `{}`", fields[k]),
+                ))
             }
         };
         if nums.len() < 2 {
-            return Err(LearnError::Data(format!(
-                "{name}:{}: need at least one feature and a label",
-                ln + 1
-            )));
+            return Err(at(
+                nums.len() + 1,
+                "need at least one feature and a label".to_string(),
+            ));
         }
         if let Some(first) = x.first() {
             let first: &Vec<f64> = first;
             if first.len() + 1 != nums.len() {
-                return Err(LearnError::Data(format!(
-                    "{name}:{}: {} columns, expected {}",
-                    ln + 1,
-                    nums.len(),
-                    first.len() + 1
-                )));
+                // The first missing column, or the first extra one.
+                let col = nums.len().min(first.len() + 1) + 1;
+                return Err(at(
+                    col,
+                    format!("{} columns, expected {}", nums.len(), first.len() + 1),
+                ));
             }
         }
-        if nums.iter().any(|v| !v.is_finite()) {
-            return Err(LearnError::Data(format!(
-                "{name}:{}: non-finite value",
-                ln + 1
-            )));
+        if let Some(k) = nums.iter().position(|v| !v.is_finite()) {
+            return Err(at(k + 1, format!("non-finite value `{}`", fields[k])));
         }
         labels.push(*nums.last().unwrap());
         x.push(nums[..nums.len() - 1].to_vec());
@@ -245,4 +249,31 @@ pub fn split(
         mean,
         std,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse_csv(text, "d.csv").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        assert_eq!(
+            err("x,y,label\n1,2,0\n3,four,1\n"),
+            "d.csv:3:2: expected a number, found `four`"
+        );
+        assert_eq!(err("1,2,0\n3,1\n"), "d.csv:2:3: 2 columns, expected 3");
+        assert_eq!(err("1,2,0\n3,1,0,5\n"), "d.csv:2:4: 4 columns, expected 3");
+        assert_eq!(err("1,2,0\n3,inf,0\n"), "d.csv:2:2: non-finite value `inf`");
+        assert_eq!(
+            err("\n\n7\n"),
+            "d.csv:3:2: need at least one feature and a label"
+        );
+        assert_eq!(err("# only a comment\n"), "d.csv: no data rows");
+        let d = parse_csv("a,b,label\n0,1,1\n1,0,0\n", "d.csv").unwrap();
+        assert_eq!((d.len(), d.n_features(), d.n_classes), (2, 2, Some(2)));
+    }
 }

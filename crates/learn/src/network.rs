@@ -166,6 +166,9 @@ impl Default for Common {
 /// Incremental construction of a network circuit.
 struct Builder {
     c: Circuit,
+    /// Node ids by name (`Circuit::node_or_insert` searches linearly: quadratic in big
+    /// networks).
+    node_ids: std::collections::HashMap<String, NodeId>,
     trainable: Vec<usize>,
     inputs: Vec<InputSource>,
     common: Common,
@@ -192,6 +195,7 @@ impl Builder {
         );
         Builder {
             c,
+            node_ids: Default::default(),
             trainable: vec![],
             inputs: vec![],
             common: common.clone(),
@@ -203,7 +207,18 @@ impl Builder {
     }
 
     fn node(&mut self, name: &str) -> NodeId {
-        self.c.node_or_insert(name)
+        if let Some(&id) = self.node_ids.get(name) {
+            return id;
+        }
+        let lower = name.to_ascii_lowercase();
+        let id = if lower == "0" || lower == "gnd" {
+            0
+        } else {
+            self.c.nodes.push(lower);
+            self.c.nodes.len() - 1
+        };
+        self.node_ids.insert(name.to_string(), id);
+        id
     }
 
     fn push(&mut self, name: String, kind: ElementKind) -> usize {
@@ -359,6 +374,35 @@ fn check_common(c: &Common) -> Result<(), LearnError> {
     Ok(())
 }
 
+/// Most internal (hidden, mesh or random) nodes a generated network may have.
+pub const MAX_NODES: usize = 100_000;
+/// Most trainable resistors a generated network may have.
+pub const MAX_TRAINABLE: usize = 200_000;
+
+/// Refuse a generated network beyond [`MAX_NODES`] or [`MAX_TRAINABLE`] (`None`: the count
+/// overflows) before any of it is built.
+fn check_size(
+    what: &str,
+    nodes: Option<usize>,
+    resistors: Option<usize>,
+) -> Result<(), LearnError> {
+    let big = |n: Option<usize>, max: usize| n.is_none_or(|n| n > max);
+    let shown = |n: Option<usize>| n.map_or("more than 2^64".to_string(), |n| n.to_string());
+    if big(nodes, MAX_NODES) || big(resistors, MAX_TRAINABLE) {
+        return Err(LearnError::Config(format!(
+            "{what} too large: {} internal nodes and {} trainable resistors (at most {MAX_NODES} and {MAX_TRAINABLE})",
+            shown(nodes),
+            shown(resistors)
+        )));
+    }
+    Ok(())
+}
+
+/// Source nodes of a generated network: an input pair per feature and the two bias rails.
+fn n_sources(n_inputs: usize) -> Option<usize> {
+    n_inputs.checked_mul(2)?.checked_add(2)
+}
+
 /// A layered network (Kendall et al. 2020 style).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -384,6 +428,23 @@ pub fn layered(spec: &LayeredSpec, common: &Common, seed: u64) -> Result<Network
             "a layered network needs at least one input and one output".into(),
         ));
     }
+    let (nodes, resistors) = (|| {
+        let mut prev = n_sources(spec.n_inputs)?;
+        let (mut nodes, mut resistors) = (0usize, 0usize);
+        for &w in &spec.hidden {
+            nodes = nodes.checked_add(w)?;
+            resistors = resistors.checked_add(w.checked_mul(prev.checked_add(2)?)?)?;
+            prev = w;
+        }
+        let outs = spec
+            .n_outputs
+            .checked_mul(if spec.output_pairs { 2 } else { 1 })?;
+        nodes = nodes.checked_add(outs)?;
+        resistors = resistors.checked_add(outs.checked_mul(prev.checked_add(2)?)?)?;
+        Some((Some(nodes), Some(resistors)))
+    })()
+    .unwrap_or((None, None));
+    check_size("layered network", nodes, resistors)?;
     let mut rng = Rng::new(seed ^ 0x1234_5678);
     let mut b = Builder::new("layered network", common);
     let sources = b.inputs_and_rails(spec.n_inputs);
@@ -466,6 +527,12 @@ pub fn random(spec: &RandomSpec, common: &Common, seed: u64) -> Result<Network, 
             spec.nodes
         )));
     }
+    let resistors = (|| {
+        let ring_and_chords = spec.nodes.checked_add(spec.chords)?;
+        ring_and_chords
+            .checked_add(n_sources(spec.n_inputs)?.checked_mul(spec.fan_in.min(spec.nodes))?)
+    })();
+    check_size("random network", Some(spec.nodes), resistors)?;
     let mut rng = Rng::new(seed ^ 0x2345_6789);
     let mut b = Builder::new("random network", common);
     let sources = b.inputs_and_rails(spec.n_inputs);
@@ -535,6 +602,13 @@ pub fn mesh(spec: &MeshSpec, common: &Common, seed: u64) -> Result<Network, Lear
             spec.rows, spec.cols, spec.n_outputs
         )));
     }
+    let nodes = spec.rows.checked_mul(spec.cols);
+    let resistors = (|| {
+        nodes?
+            .checked_mul(2)?
+            .checked_add(n_sources(spec.n_inputs)?.checked_mul(spec.rows)?)
+    })();
+    check_size("mesh network", nodes, resistors)?;
     let mut rng = Rng::new(seed ^ 0x3456_789A);
     let mut b = Builder::new("mesh network", common);
     let sources = b.inputs_and_rails(spec.n_inputs);

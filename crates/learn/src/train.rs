@@ -464,6 +464,33 @@ pub fn task_outputs(cfg: &Config, d: &Dataset) -> usize {
     }
 }
 
+impl TrainOptions {
+    /// Check the optimiser settings.
+    pub fn check(&self) -> Result<(), LearnError> {
+        let t = self;
+        if t.epochs == 0
+            || t.batch_size == 0
+            || !(t.lr > 0.0)
+            || !(t.g_unit > 0.0)
+            || !(0.0..1.0).contains(&t.momentum)
+        {
+            return Err(LearnError::Config(format!("[train]: need epochs ≥ 1, batch_size ≥ 1, lr > 0, g_unit > 0, 0 ≤ momentum < 1, got {t:?}")));
+        }
+        Ok(())
+    }
+}
+
+/// Validate a configuration as [`Trainer::new`] does before it builds its engines: the
+/// `[train]` settings, the `[transient]` protocol (transient engine), the data, the network
+/// and the loss. Returns the data split and the network.
+pub fn validate(config: &Config, base: &Path) -> Result<(Split, Network), LearnError> {
+    config.train.check()?;
+    if config.train.engine == EngineKind::Transient {
+        config.transient.check()?;
+    }
+    setup(config, base)
+}
+
 /// Build data split and network from a configuration (deterministic in the seed).
 pub fn setup(config: &Config, base: &Path) -> Result<(Split, Network), LearnError> {
     let d = load_dataset(&config.data, base)?;
@@ -491,16 +518,7 @@ pub fn setup(config: &Config, base: &Path) -> Result<(Split, Network), LearnErro
 impl Trainer {
     /// A fresh run. `base` resolves relative paths of the configuration.
     pub fn new(config: Config, base: &Path) -> Result<Trainer, LearnError> {
-        let t = &config.train;
-        if t.epochs == 0
-            || t.batch_size == 0
-            || !(t.lr > 0.0)
-            || !(t.g_unit > 0.0)
-            || !(0.0..1.0).contains(&t.momentum)
-        {
-            return Err(LearnError::Config(format!("[train]: need epochs ≥ 1, batch_size ≥ 1, lr > 0, g_unit > 0, 0 ≤ momentum < 1, got {t:?}")));
-        }
-        let (split, network) = setup(&config, base)?;
+        let (split, network) = validate(&config, base)?;
         let g = network.conductances();
         let nthreads = rayon::current_num_threads().max(1);
         let mut engines = Vec::with_capacity(nthreads);

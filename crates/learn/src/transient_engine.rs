@@ -43,6 +43,30 @@ impl Default for TransientOptions {
     }
 }
 
+/// Most samples in the readout window (`points_per_period × periods`).
+pub const MAX_WINDOW: usize = 1 << 20;
+
+impl TransientOptions {
+    /// Check the protocol's settings.
+    pub fn check(&self) -> Result<(), LearnError> {
+        let o = self;
+        if !(o.beta > 0.0 && o.freq > 0.0 && o.points_per_period >= 4 && o.periods >= 1) {
+            return Err(LearnError::Config(format!(
+                "transient: need beta > 0, freq > 0, points_per_period ≥ 4, periods ≥ 1, got {o:?}"
+            )));
+        }
+        // The readout window is held in memory, node by node.
+        let window = o.points_per_period.checked_mul(o.periods);
+        if window.is_none_or(|n| n > MAX_WINDOW) {
+            return Err(LearnError::Config(format!(
+                "transient: points_per_period × periods must be at most {MAX_WINDOW}, got {} × {}",
+                o.points_per_period, o.periods
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The transient (frequency-propagation) engine.
 pub struct TransientEngine {
     probe: Probe,
@@ -125,12 +149,7 @@ impl WaveSink for NodeSink {
 impl TransientEngine {
     /// Add one error current source per output to a copy of `net`'s circuit and prepare it.
     pub fn new(net: &Network, opts: &TransientOptions) -> Result<TransientEngine, LearnError> {
-        if !(opts.beta > 0.0 && opts.freq > 0.0 && opts.points_per_period >= 4 && opts.periods >= 1)
-        {
-            return Err(LearnError::Config(format!(
-                "transient: need beta > 0, freq > 0, points_per_period ≥ 4, periods ≥ 1, got {opts:?}"
-            )));
-        }
+        opts.check()?;
         let mut c = net.circuit.clone();
         let mut error_sources = Vec::new();
         for (k, o) in net.outputs.iter().enumerate() {

@@ -41,12 +41,21 @@ fn quantity_for(name: &str) -> Quantity {
 pub fn read_csv(path: impl AsRef<Path>) -> Result<Waveforms> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+    parse_csv_bytes(&bytes, path)
+}
+
+/// Parse the bytes of a CSV trace (they must be UTF-8 text); `path` is only used in error
+/// messages.
+pub fn parse_csv_bytes(bytes: &[u8], path: &Path) -> Result<Waveforms> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let upto = &bytes[..e.valid_up_to()];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
-        csv_err(path, line, 1, "not UTF-8 text (not a CSV trace?)")
+        let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        // The field holding the offending byte (1-based, as the other CSV errors count).
+        let column = upto[line_start..].iter().filter(|&&b| b == b',').count() + 1;
+        csv_err(path, line, column, "not UTF-8 text (not a CSV trace?)")
     })?;
-    parse_csv(&text, path)
+    parse_csv(text, path)
 }
 
 /// Parse CSV text; `path` is only used in error messages.
@@ -211,6 +220,14 @@ mod tests {
 
     fn err(text: &str) -> String {
         parse_csv(text, Path::new("t.csv")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn not_utf8_names_line_and_field() {
+        let e = parse_csv_bytes(b"time,v(a)\n0,1\n1,\xff2\n", Path::new("t.csv"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "t.csv:3:2: not UTF-8 text (not a CSV trace?)");
     }
 
     #[test]

@@ -274,6 +274,12 @@ pub fn read_raw_waveforms(path: impl AsRef<Path>) -> Result<Waveforms> {
     waveforms_from_plots(&plots, path)
 }
 
+/// [`read_raw_waveforms`] on rawfile bytes in memory; `path` is only used in error messages.
+pub fn parse_raw_waveforms(bytes: &[u8], path: &Path) -> Result<Waveforms> {
+    let plots = parse_raw(bytes, path, &RawReadOptions::default())?;
+    waveforms_from_plots(&plots, path)
+}
+
 pub(crate) fn waveforms_from_plots(plots: &[RawPlot], path: &Path) -> Result<Waveforms> {
     let is_time = |p: &&RawPlot| {
         !p.values.is_complex()
@@ -397,7 +403,7 @@ fn parse_plot(
     let mut complex = false;
     let mut n_vars: Option<(usize, usize)> = None; // (value, line)
     let mut n_points: Option<(usize, usize)> = None;
-    let mut variables: Option<Vec<RawVariable>> = None;
+    let mut variables: Option<(Vec<RawVariable>, usize)> = None; // (variables, line)
     let first_line = cur.line;
     let data_format;
     loop {
@@ -457,7 +463,15 @@ fn parse_plot(
                 }
             }
             "no. variables" => {
-                n_vars = Some((parse_count(value, path, line_no, "No. Variables")?, line_no))
+                let nv = parse_count(value, path, line_no, "No. Variables")?;
+                if nv == 0 {
+                    return Err(header_err(
+                        path,
+                        line_no,
+                        "`No. Variables: 0`: a plot has at least its scale (time or frequency)",
+                    ));
+                }
+                n_vars = Some((nv, line_no))
             }
             "no. points" => {
                 n_points = Some((parse_count(value, path, line_no, "No. Points")?, line_no))
@@ -470,7 +484,9 @@ fn parse_plot(
                         "`Variables:` before `No. Variables:`",
                     ));
                 };
-                let mut vars = Vec::with_capacity(nv);
+                // Each variable takes a header line: no more than the rest of the file holds
+                // (`No. Variables` is not trusted for the allocation).
+                let mut vars = Vec::with_capacity(nv.min(cur.buf.len() - cur.pos + 1));
                 // Some writers put the first variable on the `Variables:` line itself.
                 let mut pending = if value.is_empty() {
                     None
@@ -528,7 +544,7 @@ fn parse_plot(
                         extra: fields[3..].iter().map(|s| s.to_string()).collect(),
                     });
                 }
-                variables = Some(vars);
+                variables = Some((vars, line_no));
             }
             "binary" => {
                 data_format = RawFormat::Binary;
@@ -551,7 +567,17 @@ fn parse_plot(
     };
     let (nv, _) = n_vars.ok_or_else(|| missing("No. Variables:"))?;
     let (np, np_line) = n_points.ok_or_else(|| missing("No. Points:"))?;
-    let variables = variables.ok_or_else(|| missing("Variables:"))?;
+    let (variables, vars_line) = variables.ok_or_else(|| missing("Variables:"))?;
+    if variables.len() != nv {
+        return Err(header_err(
+            path,
+            n_vars.map_or(vars_line, |(_, l)| l),
+            format!(
+                "`No. Variables: {nv}` does not match the {} variables listed after `Variables:` (line {vars_line})",
+                variables.len()
+            ),
+        ));
+    }
     let ctx = DataCtx {
         path,
         plot: plot_no,
@@ -1226,6 +1252,41 @@ mod tests {
                 vec![0.1, 0.2, f64::MIN_POSITIVE],
             ]),
         }
+    }
+
+    fn header_error(text: &str) -> String {
+        parse_raw(
+            text.as_bytes(),
+            Path::new("f.raw"),
+            &RawReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
+    #[test]
+    fn variable_counts_are_checked_before_use() {
+        let head = "Title: t\nPlotname: p\nFlags: real\n";
+        assert_eq!(
+            header_error(&format!(
+                "{head}No. Variables: 0\nNo. Points: 5\nVariables:\nBinary:\n"
+            )),
+            "f.raw:4: `No. Variables: 0`: a plot has at least its scale (time or frequency)"
+        );
+        // A count given again after the list (the fuzzer's 1.8e19) is not trusted.
+        assert_eq!(
+            header_error(&format!(
+                "{head}No. Variables: 1\nNo. Points: 1\nVariables:\n\t0\ttime\ttime\n\
+                 No. Variables: 18446744073709551615\nValues:\n0\t1\n"
+            )),
+            "f.raw:8: `No. Variables: 18446744073709551615` does not match the 1 variables \
+             listed after `Variables:` (line 6)"
+        );
+        // A huge count with a short list: an error at the end of the file, no allocation.
+        assert!(header_error(&format!(
+            "{head}No. Variables: 1864035819\nNo. Points: 1\nVariables:\n\t0\ttime\ttime\n"
+        ))
+        .starts_with("f.raw:8: unexpected end of file: expected variable 1 of 1864035819"));
     }
 
     fn roundtrip(plots: &[RawPlot], format: RawFormat) -> Vec<RawPlot> {

@@ -17,6 +17,11 @@ pub enum Combine {
     Zip,
 }
 
+/// Most values an axis may have.
+pub const MAX_AXIS_VALUES: usize = 100_000;
+/// Most points a sweep may have (the product of the axis lengths, or their common length).
+pub const MAX_POINTS: usize = 100_000;
+
 /// One axis: a parameter name and its values.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +51,17 @@ impl AxisSpec {
         if given != 1 {
             return Err(format!(
                 "axis '{}': give exactly one of values, linspace, logspace",
+                self.param
+            ));
+        }
+        if let Some(n) = self
+            .linspace
+            .map(|l| l.2)
+            .or(self.logspace.map(|l| l.2))
+            .filter(|&n| n > MAX_AXIS_VALUES)
+        {
+            return Err(format!(
+                "axis '{}': {n} values, at most {MAX_AXIS_VALUES}",
                 self.param
             ));
         }
@@ -304,6 +320,18 @@ impl Spec {
                     }
                 }
             }
+        }
+        let n_points = match raw.combine {
+            Combine::Zip => axes.first().map_or(Some(1), |(_, v)| Some(v.len())),
+            Combine::Product => axes
+                .iter()
+                .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len())),
+        };
+        if n_points.is_none_or(|n| n > MAX_POINTS) {
+            return Err(err(format!(
+                "{} points, at most {MAX_POINTS}: split the sweep",
+                n_points.map_or("more than 2^64".to_string(), |n| n.to_string())
+            )));
         }
         if raw.metrics.is_empty() {
             return Err(err("no [[metric]] given".into()));

@@ -107,6 +107,12 @@ tmp="$doc.tmp"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     printf '%s\n' "${rows[@]}"
     echo
+    echo "Where freqprop's time goes on a deck: \`freqprop simulate DECK --stats\` splits it into device"
+    echo "evaluation, assembly, factorization, solves and step control/output, and counts the"
+    echo "factorizations and the Newton iterations that reused one. On the larger decks most"
+    echo "iterations reuse the held factorization (chord steps, see architecture.md), so the"
+    echo "triangular solves and the device loads dominate."
+    echo
     echo "See also [scaling.md](scaling.md) (a diode mesh from 1k to 100k nodes, with ngspice on the"
     echo "same decks: \`make bench-scale\`) and [training-performance.md](training-performance.md)"
     echo "(training throughput and parallel speedup: \`make bench-training\`)."

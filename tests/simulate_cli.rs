@@ -273,7 +273,12 @@ fn non_convergent_run_exits_1_with_time_and_node_and_keeps_a_failed_file() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("node jn"), "{}", r.stderr);
+    // the node, and the elements whose currents meet there
+    assert!(
+        r.stderr.contains("node jn (elements: i1, d1)"),
+        "{}",
+        r.stderr
+    );
     assert!(h5.exists(), "the points before the failure are kept");
     let st = store::h5::H5Reader::open(&h5).unwrap().status().unwrap();
     assert!(st.starts_with("failed"), "status: {st}");

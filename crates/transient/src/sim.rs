@@ -95,6 +95,8 @@ pub struct Simulator {
     kinds: Vec<u8>,
     /// Name of each circuit element.
     element_names: Vec<String>,
+    /// The two terminals each element's current flows between (a VCCS: its output).
+    element_terminals: Vec<[usize; 2]>,
     /// Node names for outputs.
     node_names: Vec<String>,
 }
@@ -245,6 +247,14 @@ impl Simulator {
             group_index,
             kinds: c.elements.iter().map(|e| kind_tag(&e.kind)).collect(),
             element_names: c.elements.iter().map(|e| e.name.clone()).collect(),
+            element_terminals: c
+                .elements
+                .iter()
+                .map(|e| {
+                    let t = e.kind.terminals();
+                    [t[0], t[1]]
+                })
+                .collect(),
             node_names: c.nodes.clone(),
             pattern,
         })
@@ -278,9 +288,32 @@ impl Simulator {
         self.solver.factor_nnz()
     }
 
-    /// Description of unknown `i` (1-based), for messages.
+    /// Description of unknown `i` (1-based), for messages: a node with the elements whose
+    /// current flows into it (at most eight named), or the element whose branch current it is.
     pub fn describe_unknown(&self, i: usize) -> String {
-        self.layout.describe(i)
+        let mut s = self.layout.describe(i);
+        if self.layout.is_current(i) || i >= self.node_names.len() {
+            return s;
+        }
+        const SHOWN: usize = 8;
+        let at: Vec<&str> = self
+            .element_terminals
+            .iter()
+            .zip(&self.element_names)
+            .filter(|(t, _)| t.contains(&i))
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if !at.is_empty() {
+            s.push_str(&format!(
+                " (elements: {}",
+                at[..at.len().min(SHOWN)].join(", ")
+            ));
+            if at.len() > SHOWN {
+                s.push_str(&format!(" and {} more", at.len() - SHOWN));
+            }
+            s.push(')');
+        }
+        s
     }
 
     /// Change the resistance of circuit element `element` (a resistor) without redoing the

@@ -10,6 +10,9 @@
 //! The corpus and its coverage are described in `docs/validation.md`.
 
 use std::path::{Path, PathBuf};
+mod common;
+
+use common::ngspice_available;
 use std::process::Command;
 use std::time::Instant;
 
@@ -36,28 +39,6 @@ fn corpus_decks() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false)
-}
-
-/// Whether ngspice can be run; under CI its absence is a failure, elsewhere a skip.
-fn ngspice_available() -> bool {
-    let ok = Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if in_ci() {
-            panic!("ngspice is not installed, and CI=true: install it (scripts/setup-system.sh)");
-        }
-        eprintln!("note: ngspice not found; skipping the ngspice cross-validation (CI=true makes this fail)");
-    }
-    ok
 }
 
 /// A SPICE number with an optional scale suffix (`1.5m`, `20u`, `2meg`, `1e-3`).

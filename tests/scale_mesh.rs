@@ -8,28 +8,10 @@
 #[path = "../examples/scale/mesh.rs"]
 mod mesh;
 
+mod common;
+
+use common::ngspice_available;
 use std::process::Command;
-
-fn ci() -> bool {
-    std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false)
-}
-
-fn ngspice_available() -> bool {
-    let ok = Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if ci() {
-            panic!("ngspice is not installed, and CI=true: install it (scripts/setup-system.sh)");
-        }
-        eprintln!("note: ngspice not found; skipping (CI=true makes this fail)");
-    }
-    ok
-}
 
 fn count(ckt: &circuit::Circuit, pred: impl Fn(&circuit::ElementKind) -> bool) -> usize {
     ckt.elements.iter().filter(|e| pred(&e.kind)).count()

@@ -1,5 +1,6 @@
-//! Helpers for the tests that stop `freqprop` with signals (train_kill.rs, signals.rs,
-//! train_failure.rs). Nothing here waits for a time: every wait polls for a state.
+//! Helpers shared by the integration tests: running `freqprop` and stopping it with signals
+//! (train_kill.rs, signals.rs, train_failure.rs; nothing here waits for a time: every wait
+//! polls for a state), and whether ngspice is there (ngspice_corpus.rs, scale_mesh.rs).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -160,4 +161,29 @@ pub fn assert_same_run(a: &Path, b: &Path) {
         )
     };
     assert_eq!(ck(&ra), ck(&rb), "checkpoints differ");
+}
+
+/// True when running under CI (`CI=true` or `CI=1`).
+pub fn in_ci() -> bool {
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
+}
+
+/// Whether ngspice can be run; under CI its absence is a failure, elsewhere a skip.
+pub fn ngspice_available() -> bool {
+    let ok = Command::new("ngspice")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if in_ci() {
+            panic!("ngspice is not installed, and CI=true: install it (scripts/setup-system.sh)");
+        }
+        eprintln!(
+            "note: ngspice not found; skipping the ngspice comparison (CI=true makes this fail)"
+        );
+    }
+    ok
 }

@@ -470,34 +470,30 @@ impl Solver {
 
     /// Solve A·x = b in place; `b[0]` (ground) is ignored and `b[1..=n]` are the unknowns.
     pub fn solve(&mut self, b: &mut [f64]) {
-        debug_assert!(self.factored);
-        let b = &mut b[1..=self.pattern.n];
-        if self.use_cholesky {
-            if let Some(c) = &mut self.cholesky {
-                return c.solve(b);
+        let static_pivots = !self.use_cholesky && !self.use_pivoting && self.fast.is_some();
+        if !static_pivots {
+            return self.solve_plain(b);
+        }
+        // without pivoting, one step of iterative refinement recovers the accuracy a
+        // partial-pivoting LU would give: x += A⁻¹(b − A·x)
+        let n = self.pattern.n;
+        self.rhs.copy_from_slice(&b[1..=n]);
+        self.solve_plain(b);
+        let x = &mut b[1..=n];
+        self.res.copy_from_slice(&self.rhs);
+        let p = &self.pattern;
+        for c in 0..n {
+            let xc = x[c];
+            for k in p.col_ptr[c]..p.col_ptr[c + 1] {
+                self.res[p.row_idx[k]] -= self.values[k] * xc;
             }
         }
-        match (self.use_pivoting, &mut self.fast, &mut self.pivoting) {
-            (false, Some(f), _) => {
-                // without pivoting, one step of iterative refinement recovers the accuracy a
-                // partial-pivoting LU would give: x += A⁻¹(b − A·x)
-                self.rhs.copy_from_slice(b);
-                f.solve(b);
-                self.res.copy_from_slice(&self.rhs);
-                let p = &self.pattern;
-                for c in 0..p.n {
-                    let xc = b[c];
-                    for k in p.col_ptr[c]..p.col_ptr[c + 1] {
-                        self.res[p.row_idx[k]] -= self.values[k] * xc;
-                    }
-                }
-                f.solve(&mut self.res);
-                for (x, d) in b.iter_mut().zip(&self.res) {
-                    *x += d;
-                }
-            }
-            (_, _, Some(p)) => p.solve(b),
-            _ => unreachable!("no factorization"),
+        self.fast
+            .as_mut()
+            .expect("static-pivot LU")
+            .solve(&mut self.res);
+        for (xi, d) in x.iter_mut().zip(&self.res) {
+            *xi += d;
         }
     }
 

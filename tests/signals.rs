@@ -142,6 +142,14 @@ fn simulate_sigint_writes_the_partial_waveform() {
     let t = r.time().unwrap();
     assert!(t.len() > 1000, "{} points", t.len());
     assert_eq!(j["points"], t.len());
+    // the work done until the stop is reported (it used to be only the points written)
+    let accepted = j["accepted"].as_u64().unwrap() as usize;
+    assert!(accepted + 1 >= t.len(), "{j}");
+    assert!(
+        j["newton_iterations"].as_u64().unwrap() as usize >= accepted,
+        "{j}"
+    );
+    assert!(j["seconds"].as_f64().unwrap() > 0.0, "{j}");
     assert!(t.windows(2).all(|w| w[1] > w[0]));
     assert!(*t.last().unwrap() < 100.0);
     let summary: serde_json::Value =

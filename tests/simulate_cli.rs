@@ -279,6 +279,19 @@ fn non_convergent_run_exits_1_with_time_and_node_and_keeps_a_failed_file() {
         "{}",
         r.stderr
     );
+    // step cutting, then gmin and source stepping at the smallest step, were all tried;
+    // the diode is the element that did not converge
+    assert!(
+        r.stderr
+            .contains("nor did gmin stepping or source stepping at that step"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("element furthest from convergence: d1"),
+        "{}",
+        r.stderr
+    );
     assert!(h5.exists(), "the points before the failure are kept");
     let st = store::h5::H5Reader::open(&h5).unwrap().status().unwrap();
     assert!(st.starts_with("failed"), "status: {st}");
@@ -295,6 +308,128 @@ fn non_convergent_run_exits_1_with_time_and_node_and_keeps_a_failed_file() {
     );
     // up to the failure the node sat at 0 V (no current)
     assert!(w.signal("jn").unwrap().iter().all(|v| v.abs() < 1e-9));
+}
+
+/// The value of `node` at the last point of `h5`, and the number of gmin- and
+/// source-stepping rescues the run's JSON summary reports.
+fn rescued_run(deck: &str, node: &str) -> (f64, u64, u64, String) {
+    let d = tempdir();
+    let (r, _, h5) = simulate(d.path(), "deck.cir", deck, &["--json"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let js: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let w = store::read_any(&h5).unwrap();
+    let v = *w.signal(node).unwrap().last().unwrap();
+    (
+        v,
+        js["gmin_rescues"].as_u64().unwrap(),
+        js["source_rescues"].as_u64().unwrap(),
+        js["status"].as_str().unwrap().to_string(),
+    )
+}
+
+/// At 1 ms a 1 mA current step (a true jump: two PWL points at the same time) drives a
+/// reverse-biased diode with a 1 MΩ leak and no capacitance. The node must jump from 0 to
+/// about 1 kV; junction limiting at most doubles a reverse voltage per iteration, so Newton
+/// from the previous point needs 12 iterations, more than ITL4 = 10, at any step: step
+/// cutting fails (without the rescue this run fails: `timestep too small`). Gmin stepping
+/// (a 10 mS shunt at every node first, where the node sits at 0.1 V, then 10× less each
+/// time) reaches it.
+#[test]
+fn gmin_stepping_rescues_a_point_that_step_cutting_cannot() {
+    let deck = "a 1 mA step into a reverse-biased diode with a 1 Meg leak
+                I1 0 jn PWL(0 0 1m 0 1m 1m)
+D1 0 jn dm
+R1 jn 0 1meg
+                .model dm D(IS=1e-14)
+.options itl4=10
+.tran 10u 2m
+.end
+";
+    let (v, gmin, source, status) = rescued_run(deck, "jn");
+    assert_eq!((gmin, source), (1, 0), "{status}");
+    assert_eq!(status, "complete");
+    // KCL: 1 mA = v/1 MΩ + gmin·v + IS (the reverse current has saturated)
+    let exact = (1e-3 - 1e-14) / (1e-6 + 1e-12);
+    assert!(
+        (v - exact).abs() <= 1e-9 * exact,
+        "v(jn) = {v}, exact {exact}"
+    );
+}
+
+/// A −100 kV step across 1 kΩ and a diode that blocks it. The 10 mS shunts of gmin
+/// stepping would put the node at −9.1 kV, still out of reach in ITL4 iterations, so gmin
+/// stepping fails; source stepping moves the source from its value at the last point (0 V)
+/// to −100 kV in steps from 1% up, each within reach of the last.
+#[test]
+fn source_stepping_rescues_a_point_that_gmin_stepping_cannot() {
+    let deck = "a -100 kV step across a resistor and a blocking diode
+                V1 in 0 PWL(0 0 1m 0 1m -100k)
+R1 in a 1k
+D1 a 0 dm
+                .model dm D(IS=1e-14)
+.options itl4=10
+.tran 10u 2m
+.end
+";
+    let (v, gmin, source, status) = rescued_run(deck, "a");
+    assert_eq!((gmin, source), (0, 1), "{status}");
+    // KCL at a: (−100 kV − v)/1 kΩ = gmin·v − IS
+    let exact = (-1e5 / 1e3 + 1e-14) / (1e-3 + 1e-12);
+    assert!(
+        (v - exact).abs() <= 1e-9 * exact.abs(),
+        "v(a) = {v}, exact {exact}"
+    );
+}
+
+/// A diode straight across a supply ramping to 40 V: near 18.4 V its current,
+/// IS·exp(v/Vt), overflows. The failure names the diode as where the non-finite value
+/// arose (not just the node), and the time.
+#[test]
+fn an_overflowing_device_is_named_where_the_value_arose() {
+    let d = tempdir();
+    let text = "a diode straight across a supply ramping to 40 V
+V1 a 0 PWL(0 0 1m 40)
+                D1 a 0 dm
+.model dm D(IS=1e-14)
+.tran 1u 1m
+.end
+";
+    let (r, _, h5) = simulate(d.path(), "deck.cir", text, &[]);
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    for want in [
+        "a device's current or conductance is not finite",
+        "non-finite value from d1",
+        "node a (elements: v1, d1)",
+    ] {
+        assert!(
+            r.stderr.contains(want),
+            "expected {want:?} in:\n{}",
+            r.stderr
+        );
+    }
+    // the failure time: where 40 V·t/1 ms crosses the overflow voltage, 18.3–18.5 V
+    let w = store::read_any(&h5).unwrap();
+    let t_fail = *w.time.last().unwrap();
+    assert!((0.457e-3..0.463e-3).contains(&t_fail), "failed at {t_fail}");
+    // the same at the DC operating point (a 40 V supply)
+    let (r, _, _) = simulate(
+        d.path(),
+        "op.cir",
+        "a diode across a 40 V supply
+V1 a 0 40
+D1 a 0 dm
+.model dm D(IS=1e-14)
+.op
+.end
+",
+        &[],
+    );
+    assert_eq!(r.code, 1, "stderr: {}", r.stderr);
+    assert!(
+        r.stderr.contains("no DC operating point") && r.stderr.contains("non-finite value from d1"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A failed run's summary reports the time it took (it used to say `"seconds": 0.0`: the

@@ -78,8 +78,8 @@ impl Tok {
     }
 }
 
-/// Split one physical line (from character index `start`) into tokens, dropping `;` and
-/// `$ ` comments.
+/// Split one physical line (from character index `start`) into tokens, dropping `;`
+/// comments and `$` comments (a `$` at the start or after a space, a tab or a comma).
 pub(crate) fn tokenize(line: &Rc<Line>, start: usize) -> Result<Vec<Tok>, ParseError> {
     let chars: Vec<char> = line.text.chars().collect();
     let mut out = Vec::new();
@@ -100,7 +100,9 @@ pub(crate) fn tokenize(line: &Rc<Line>, start: usize) -> Result<Vec<Tok>, ParseE
         if ch == ';' {
             break;
         }
-        if ch == '$' && (i == 0 || chars[i - 1].is_whitespace()) {
+        // ngspice (inp_stripcomments_line): `$` starts a comment at the start of a line or
+        // after a space, a tab or a comma
+        if ch == '$' && (i == 0 || chars[i - 1].is_whitespace() || chars[i - 1] == ',') {
             break;
         }
         match ch {
@@ -325,5 +327,30 @@ mod tests {
         assert_eq!(parse_number("abc"), None);
         assert_eq!(parse_number("1e"), None);
         assert_eq!(parse_number("1e999999999999"), Some(f64::INFINITY));
+    }
+
+    fn texts(line: &str) -> Vec<String> {
+        let l = Rc::new(Line {
+            file: Rc::new(PathBuf::from("t.cir")),
+            number: 1,
+            text: line.to_string(),
+        });
+        tokenize(&l, 0)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    /// `$` is a comment after a space, a tab or a comma (as in ngspice), and part of the
+    /// word otherwise. Found by libFuzzer: `.options a,$q=10` read `$q` as an option, which
+    /// the writer wrote after a space, where it reads back as a comment.
+    #[test]
+    fn dollar_comments() {
+        assert_eq!(texts("r1 a b 1k $ load"), ["r1", "a", "b", "1k"]);
+        assert_eq!(texts("r1 a b 1k\t$load"), ["r1", "a", "b", "1k"]);
+        assert_eq!(texts(".options a,$q=10"), [".options", "a", ","]);
+        assert_eq!(texts("r1 a b 1k$x"), ["r1", "a", "b", "1k$x"]);
+        assert_eq!(texts("$ all comment"), Vec::<String>::new());
     }
 }

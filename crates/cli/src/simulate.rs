@@ -195,6 +195,8 @@ fn summary_json(
         "accepted": s.accepted,
         "rejected": s.rejected,
         "newton_failures": s.newton_failures,
+        "gmin_rescues": s.gmin_rescues,
+        "source_rescues": s.source_rescues,
         "newton_iterations": s.newton_iterations,
         "factorizations": st.factorizations,
         "points": w.points,
@@ -355,7 +357,22 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             decimation: decimation_json,
             memory: &estimate,
         };
-        return interrupted(&args, sink.inner.into_inner(), &sim, &out, &written);
+        // the work done until the stop (the transient returns it with the sink's refusal)
+        let summary = match &result {
+            Ok(s) => s.clone(),
+            Err(SimError::Output { summary, .. } | SimError::Timestep { summary, .. }) => {
+                (**summary).clone()
+            }
+            Err(_) => TranSummary::default(),
+        };
+        return interrupted(
+            &args,
+            sink.inner.into_inner(),
+            &sim,
+            &out,
+            &written,
+            summary,
+        );
     }
     let mut sink = sink.inner;
     let (summary, failure) = match result {
@@ -424,12 +441,9 @@ fn interrupted(
     sim: &Simulator,
     out: &Path,
     written: &Written,
+    summary: TranSummary,
 ) -> Result<i32, CliError> {
     let sig = crate::interrupt::received().unwrap_or(2);
-    let summary = TranSummary {
-        points_written: sink.points,
-        ..Default::default()
-    };
     let js = summary_json(
         &summary,
         sim,
@@ -493,6 +507,12 @@ fn print_summary(
         println!("decimated: wrote {written} of {} points", s.points_written);
     }
     println!("initial point: {}", s.op_method);
+    if s.gmin_rescues + s.source_rescues > 0 {
+        println!(
+            "time points solved after step cutting failed: {} by gmin stepping, {} by source stepping",
+            s.gmin_rescues, s.source_rescues
+        );
+    }
     println!("wrote {}", out.display());
     if let Some(r) = raw {
         println!("wrote {}", r.display());

@@ -3,7 +3,8 @@
 //! Modified nodal analysis of nonlinear resistive circuits: a DC operating point (Newton with
 //! junction limiting, gmin stepping, source stepping) and a transient analysis (backward
 //! Euler, trapezoidal, BDF2; variable steps under local truncation error control;
-//! breakpoints; a predictor for each Newton start).
+//! breakpoints; a predictor for each Newton start; gmin and source stepping at a time point
+//! that does not converge at the smallest step).
 //!
 //! A [`Simulator`] is built once per circuit: it numbers the unknowns, fixes the sparsity
 //! pattern from every device's stamps and runs faer's symbolic LU analysis. Each Newton
@@ -64,6 +65,13 @@ pub struct Stats {
     pub solve_seconds: f64,
 }
 
+fn note(element: &Option<String>) -> String {
+    element
+        .as_ref()
+        .map(|e| format!("; {e}"))
+        .unwrap_or_default()
+}
+
 /// Why an analysis failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -77,7 +85,7 @@ pub enum SimError {
     #[error("sparse solver: {0}")]
     Solver(#[from] matrix::SolveError),
     /// No DC operating point was found.
-    #[error("no DC operating point: Newton, gmin stepping and source stepping failed ({reason}); largest residual {residual:.3e} at {unknown}")]
+    #[error("no DC operating point: Newton, gmin stepping and source stepping failed ({reason}); largest residual {residual:.3e} at {unknown}{}", note(.element))]
     OperatingPoint {
         /// The unknown with the largest residual.
         unknown: String,
@@ -85,9 +93,12 @@ pub enum SimError {
         residual: f64,
         /// Reason.
         reason: String,
+        /// The element where a non-finite value arose, or the one furthest from convergence.
+        element: Option<String>,
     },
-    /// A time step could not be made to converge even at the minimum step.
-    #[error("timestep too small at t = {time:.6e} s (step {step:.3e} s): Newton did not converge ({reason}); largest residual {residual:.3e} at {unknown}")]
+    /// A time point could not be made to converge: not at the minimum step, nor with gmin
+    /// or source stepping there.
+    #[error("timestep too small at t = {time:.6e} s (step {step:.3e} s): Newton did not converge ({reason}), nor did gmin stepping or source stepping at that step; largest residual {residual:.3e} at {unknown}{}", note(.element))]
     Timestep {
         /// Time of the last accepted point.
         time: f64,
@@ -99,10 +110,17 @@ pub enum SimError {
         residual: f64,
         /// Reason.
         reason: String,
+        /// The element where a non-finite value arose, or the one furthest from convergence.
+        element: Option<String>,
         /// Work done until the failure (the points were written).
         summary: Box<TranSummary>,
     },
     /// Writing the output failed.
-    #[error("writing output: {0}")]
-    Output(String),
+    #[error("writing output: {message}")]
+    Output {
+        /// What the sink said.
+        message: String,
+        /// Work done until then (the points before were written).
+        summary: Box<TranSummary>,
+    },
 }

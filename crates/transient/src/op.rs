@@ -52,7 +52,8 @@ impl Simulator {
         }
 
         // 2. gmin stepping
-        if let Some((x, it)) = self.gmin_stepping(&mut ctx, itl) {
+        let zero = vec![0.0; n + 1];
+        if let Some((x, it)) = self.gmin_stepping(&mut ctx, itl, &zero, true) {
             return Ok(OperatingPoint {
                 x,
                 method: "gmin stepping",
@@ -62,7 +63,7 @@ impl Simulator {
         total += itl;
 
         // 3. source stepping
-        match self.source_stepping(&mut ctx, itl) {
+        match self.source_stepping(&mut ctx, itl, &zero, true) {
             Ok((x, it)) => Ok(OperatingPoint {
                 x,
                 method: "source stepping",
@@ -72,17 +73,23 @@ impl Simulator {
                 unknown: self.describe_unknown(f.worst),
                 residual: f.residual,
                 reason: f.reason.to_string(),
+                element: self.describe_element(&f),
             }),
         }
     }
 
-    fn gmin_stepping(
+    /// Gmin stepping: Newton with a conductance `g` from every node to ground, from
+    /// `g` = 10 mS down to `.options gmin` in steps that shrink after a failure, each solve
+    /// starting from the last, then once more without the shunt. Starts from `start`, with
+    /// junctions at their critical voltage when `init_junctions` (a DC solve from nothing).
+    pub(crate) fn gmin_stepping(
         &mut self,
         ctx: &mut crate::device::LoadCtx,
         itl: usize,
+        start: &[f64],
+        init_junctions: bool,
     ) -> Option<(Vec<f64>, usize)> {
-        let n = self.unknowns();
-        let mut x = vec![0.0; n + 1];
+        let mut x = start.to_vec();
         let mut good = x.clone();
         let mut g = 1e-2;
         let mut factor = 10.0f64;
@@ -92,7 +99,7 @@ impl Simulator {
         loop {
             self.gshunt = g;
             x.copy_from_slice(&good);
-            ctx.init_junctions = !have_good;
+            ctx.init_junctions = init_junctions && !have_good;
             self.restore_devices();
             match self.newton(ctx, &mut x, itl) {
                 Ok(it) => {
@@ -129,20 +136,26 @@ impl Simulator {
         }
     }
 
-    fn source_stepping(
+    /// Source stepping: Newton with the sources scaled from 0 to 1 (in a transient, moved
+    /// from their values at `ctx.ramp_from` to those at `ctx.time`), the scale step doubling
+    /// after each success and quartering after each failure, each solve starting from the
+    /// last. Starts from `start` (see [`Simulator::gmin_stepping`]).
+    pub(crate) fn source_stepping(
         &mut self,
         ctx: &mut crate::device::LoadCtx,
         itl: usize,
+        start: &[f64],
+        init_junctions: bool,
     ) -> Result<(Vec<f64>, usize), NewtonFailure> {
-        let n = self.unknowns();
-        let mut x = vec![0.0; n + 1];
+        let mut x = start.to_vec();
         let mut good = x.clone();
         let mut scale = 0.0f64;
         let mut step = 0.01f64;
         let mut iters = 0;
-        // all sources off: zero is the solution, but converge junction states there
+        // at scale 0 (DC: all sources off, zero is the solution) converge junction states
         ctx.src_scale = 0.0;
-        ctx.init_junctions = true;
+        ctx.init_junctions = init_junctions;
+        self.restore_devices();
         let first = self.newton(ctx, &mut x, itl);
         if let Ok(it) = first {
             iters += it;

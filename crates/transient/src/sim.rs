@@ -60,6 +60,9 @@ pub(crate) struct NewtonFailure {
     pub residual: f64,
     /// The reason in words (a constant, so that failing steps do not allocate).
     pub reason: &'static str,
+    /// The device instance (group in [`Devices::all`], index in it) that produced a
+    /// non-finite value, or else the one failing its convergence test by the widest margin.
+    pub element: Option<(usize, usize)>,
 }
 
 /// A circuit prepared for analysis.
@@ -397,6 +400,7 @@ impl Simulator {
             time,
             tran_op: false,
             src_scale: 1.0,
+            ramp_from: None,
             gmin: self.options.gmin,
             init_junctions: false,
             tstep,
@@ -482,6 +486,10 @@ impl Simulator {
             let limited = self.assemble(ctx, x);
             ctx.init_junctions = false;
             self.stats.newton_iterations += 1;
+            if !self.b.iter().all(|v| v.is_finite()) {
+                // a device's current overflowed (or a source is not finite): name it
+                return Err(self.nonfinite_failure());
+            }
             let t0 = Instant::now();
             let exact = self.solver.matches(&self.a);
             let stale = !exact && reuse && !refactor && self.solver.is_factored();
@@ -529,7 +537,8 @@ impl Simulator {
                     return Err(NewtonFailure {
                         worst: i,
                         residual: f64::NAN,
-                        reason: "non-finite value",
+                        reason: "the solve gave a non-finite value (a nearly singular matrix)",
+                        element: None,
                     });
                 }
                 let atol = if self.layout.is_current(i) {
@@ -587,9 +596,21 @@ impl Simulator {
         Err(self.failure(ctx, x, last_reason))
     }
 
-    /// Residual of the system assembled at `x`, and the unknown where it is largest.
+    /// Residual of the system assembled at `x`, the unknown where it is largest, and the
+    /// device failing its convergence test by the widest margin at `x` (the last iterate,
+    /// against the linearisation it was solved with).
     fn failure(&mut self, ctx: &LoadCtx, x: &[f64], reason: &'static str) -> NewtonFailure {
         let n = self.layout.unknowns();
+        let mut element = None;
+        let mut margin = 1.0;
+        for (g, d) in self.devices.all().iter().enumerate() {
+            if let Some((k, m)) = d.worst_convergence(ctx, x) {
+                if m.is_nan() || m > margin {
+                    element = Some((g, k));
+                    margin = m;
+                }
+            }
+        }
         self.assemble(ctx, x);
         let mut r = std::mem::take(&mut self.resid);
         r.iter_mut().for_each(|v| *v = 0.0);
@@ -613,7 +634,46 @@ impl Simulator {
             worst,
             residual: wr,
             reason,
+            element,
         }
+    }
+
+    /// The assembled right-hand side holds a non-finite value: find the device instance whose
+    /// load produced it (or else the unknown, a non-finite source value).
+    fn nonfinite_failure(&self) -> NewtonFailure {
+        let worst = (1..self.b.len())
+            .find(|&i| !self.b[i].is_finite())
+            .unwrap_or(1);
+        let element = self
+            .devices
+            .all()
+            .iter()
+            .enumerate()
+            .find_map(|(g, d)| d.nonfinite().map(|k| (g, k)));
+        NewtonFailure {
+            worst,
+            residual: f64::NAN,
+            reason: match element {
+                Some(_) => "a device's current or conductance is not finite",
+                None => "a source value or the starting point is not finite",
+            },
+            element,
+        }
+    }
+
+    /// The device instance of a failure, in words: where a non-finite value arose, or which
+    /// element is furthest from convergence.
+    pub(crate) fn describe_element(&self, f: &NewtonFailure) -> Option<String> {
+        let (g, k) = f.element?;
+        let name = self.devices.all()[g]
+            .instance_name(k)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("instance {k} of group {g}"));
+        Some(if f.residual.is_nan() {
+            format!("non-finite value from {name}")
+        } else {
+            format!("element furthest from convergence: {name}")
+        })
     }
 
     /// Solve Jᵀ·u = rhs (or J·u = rhs) with the factorization of the last Newton iteration:

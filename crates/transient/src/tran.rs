@@ -58,6 +58,11 @@ pub struct TranSummary {
     pub rejected: usize,
     /// Rejections due to Newton failure.
     pub newton_failures: usize,
+    /// Time points that failed at the minimum step and were then solved by gmin stepping.
+    pub gmin_rescues: usize,
+    /// Time points that failed at the minimum step and gmin stepping, and were then solved by
+    /// source stepping (sources moved from their values at the last accepted point).
+    pub source_rescues: usize,
     /// Newton iterations.
     pub newton_iterations: usize,
     /// Points written to the sink.
@@ -124,7 +129,10 @@ impl Simulator {
         let sig_list: Vec<_> = signals.iter().map(|(s, _)| s.clone()).collect();
         let idx: Vec<usize> = signals.iter().map(|(_, i)| *i).collect();
         sink.begin(title, "Transient Analysis", &sig_list)
-            .map_err(|e| SimError::Output(e.to_string()))?;
+            .map_err(|e| SimError::Output {
+                message: e.to_string(),
+                summary: Box::default(),
+            })?;
         let mut values = vec![0.0; idx.len()];
         let mut summary = TranSummary::default();
         let it0 = self.stats.newton_iterations;
@@ -159,12 +167,11 @@ impl Simulator {
 
         let mut out = Output::new(opts.output, tran.tstart, tstep, tstop);
         let mut emit =
-            |t: f64, xv: &[f64], sink: &mut S, summary: &mut TranSummary| -> Result<(), SimError> {
+            |t: f64, xv: &[f64], sink: &mut S, summary: &mut TranSummary| -> Result<(), String> {
                 for (v, &i) in values.iter_mut().zip(&idx) {
                     *v = xv[i];
                 }
-                sink.push(t, &values)
-                    .map_err(|e| SimError::Output(e.to_string()))?;
+                sink.push(t, &values).map_err(|e| e.to_string())?;
                 summary.points_written += 1;
                 Ok(())
             };
@@ -177,7 +184,8 @@ impl Simulator {
         let mut pts_t: Vec<f64> = Vec::with_capacity(4);
         let mut pts_x: Vec<f64> = Vec::with_capacity(4 * (n + 1));
         if out.point_at_start() {
-            emit(0.0, &x, sink, &mut summary)?;
+            emit(0.0, &x, sink, &mut summary)
+                .map_err(|m| self.output_failure(m, &mut summary, it0, start))?;
         }
 
         let fixed = opts.fixed_step.is_some();
@@ -198,6 +206,9 @@ impl Simulator {
         let mut order = if fixed && !tran.uic { maxord } else { 1 };
         let mut first = true;
         let mut accepted_since_bp = 0usize;
+        // accepted points the predictor may extrapolate from: the solution may jump at a
+        // rescued point (a discontinuous source), so extrapolation restarts there
+        let mut smooth_since = 0usize;
         let eps = 1e-12 * tstop;
 
         while t < tstop - eps {
@@ -230,7 +241,7 @@ impl Simulator {
             // one side of the last breakpoint) at second order, whose error is then of the
             // order of the truncation error, linear otherwise
             self.restore_devices();
-            if integ.order >= 2 && accepted_since_bp >= 2 {
+            if integ.order >= 2 && accepted_since_bp >= 2 && smooth_since >= 2 {
                 let (h0, h1, h2) = (htry, integ.h[1], integ.h[2]);
                 let l0 = (h0 + h1) * (h0 + h1 + h2) / (h1 * (h1 + h2));
                 let l1 = -h0 * (h0 + h1 + h2) / (h1 * h2);
@@ -238,7 +249,7 @@ impl Simulator {
                 for i in 1..=n {
                     xnew[i] = l0 * xprev[i] + l1 * xprev2[i] + l2 * xprev3[i];
                 }
-            } else if summary.accepted > 0 {
+            } else if smooth_since > 0 {
                 let r = htry / integ.h[1];
                 for i in 1..=n {
                     xnew[i] = xprev[i] + (xprev[i] - xprev2[i]) * r;
@@ -246,26 +257,40 @@ impl Simulator {
             } else {
                 xnew.copy_from_slice(&xprev);
             }
-            if let Err(f) = self.newton(&mut ctx, &mut xnew, self.options.itl4.max(10)) {
+            let itl = self.options.itl4.max(10);
+            let mut rescued = false;
+            if let Err(f) = self.newton(&mut ctx, &mut xnew, itl) {
                 summary.rejected += 1;
                 summary.newton_failures += 1;
-                h = htry / 8.0;
                 order = 1;
-                if h < hmin {
-                    summary.newton_iterations = self.stats.newton_iterations - it0;
-                    summary.seconds = start.elapsed().as_secs_f64();
-                    self.stats.accepted += summary.accepted;
-                    self.stats.rejected += summary.rejected;
-                    return Err(SimError::Timestep {
-                        time: t,
-                        step: htry,
-                        unknown: self.describe_unknown(f.worst),
-                        residual: f.residual,
-                        reason: f.reason.to_string(),
-                        summary: Box::new(summary),
-                    });
+                if htry / 8.0 >= hmin {
+                    h = htry / 8.0;
+                    continue;
                 }
-                continue;
+                // step cutting is exhausted: gmin stepping, then source stepping, at this step
+                match self.rescue_point(&mut ctx, &xprev, t, itl) {
+                    Some((x, Rescue::Gmin)) => {
+                        summary.gmin_rescues += 1;
+                        xnew.copy_from_slice(&x);
+                    }
+                    Some((x, Rescue::Source)) => {
+                        summary.source_rescues += 1;
+                        xnew.copy_from_slice(&x);
+                    }
+                    None => {
+                        self.close_summary(&mut summary, it0, start);
+                        return Err(SimError::Timestep {
+                            time: t,
+                            step: htry,
+                            unknown: self.describe_unknown(f.worst),
+                            residual: f.residual,
+                            reason: f.reason.to_string(),
+                            element: self.describe_element(&f),
+                            summary: Box::new(summary),
+                        });
+                    }
+                }
+                rescued = true;
             }
             // truncation error
             let mut hnew = if fixed {
@@ -273,7 +298,7 @@ impl Simulator {
             } else {
                 (2.0 * htry).min(self.truncate(&ctx))
             };
-            if !fixed && !first && hnew < 0.9 * htry && htry > hmin * 1.01 {
+            if !fixed && !first && !rescued && hnew < 0.9 * htry && htry > hmin * 1.01 {
                 summary.rejected += 1;
                 h = hnew.max(hmin);
                 if h <= hmin {
@@ -300,6 +325,7 @@ impl Simulator {
             t = if hit_bp { next_bp } else { tn };
             summary.accepted += 1;
             accepted_since_bp += 1;
+            smooth_since = if rescued { 0 } else { smooth_since + 1 };
             out.points_between(tprev, &xprev, t, &xnew, eps, &mut pts_t, &mut pts_x);
             for (k, &tp) in pts_t.iter().enumerate() {
                 emit(
@@ -307,13 +333,21 @@ impl Simulator {
                     &pts_x[k * (n + 1)..(k + 1) * (n + 1)],
                     sink,
                     &mut summary,
-                )?;
+                )
+                .map_err(|m| self.output_failure(m, &mut summary, it0, start))?;
             }
             std::mem::swap(&mut xprev3, &mut xprev2);
             std::mem::swap(&mut xprev2, &mut xprev);
             xprev.copy_from_slice(&xnew);
             integ.h = [htry, htry, integ.h[1], integ.h[2]];
             h = hnew.min(hmax);
+            if rescued {
+                // go on from the step that needed the rescue, at first order, as after a
+                // breakpoint
+                h = h.max(htry);
+                order = 1;
+                accepted_since_bp = 0;
+            }
             if fixed {
                 h = hmax;
                 order = maxord;
@@ -328,11 +362,63 @@ impl Simulator {
                 }
             }
         }
+        self.close_summary(&mut summary, it0, start);
+        Ok(summary)
+    }
+
+    /// Fill in a run's totals (iterations since `it0`, the time since `start`) and add its
+    /// steps to the simulator's statistics.
+    fn close_summary(&mut self, summary: &mut TranSummary, it0: usize, start: Instant) {
         summary.newton_iterations = self.stats.newton_iterations - it0;
         summary.seconds = start.elapsed().as_secs_f64();
         self.stats.accepted += summary.accepted;
         self.stats.rejected += summary.rejected;
-        Ok(summary)
+    }
+
+    /// The sink refused a point (a write failed, or it was stopped): the error, with the
+    /// work done until then.
+    fn output_failure(
+        &mut self,
+        message: String,
+        summary: &mut TranSummary,
+        it0: usize,
+        start: Instant,
+    ) -> SimError {
+        self.close_summary(summary, it0, start);
+        SimError::Output {
+            message,
+            summary: Box::new(summary.clone()),
+        }
+    }
+}
+
+/// How a time point that failed at the minimum step was solved.
+enum Rescue {
+    Gmin,
+    Source,
+}
+
+impl Simulator {
+    /// Gmin stepping, then source stepping, at the time point of `ctx` (its step already the
+    /// smallest), each starting from the last accepted point `xprev` at time `tprev`. SPICE
+    /// stops at step cutting; these homotopies rescue points where Newton from the previous
+    /// solution cannot reach the new one in ITL4 iterations at any step (a discontinuous
+    /// source, a junction driven far into reverse).
+    fn rescue_point(
+        &mut self,
+        ctx: &mut crate::device::LoadCtx,
+        xprev: &[f64],
+        tprev: f64,
+        itl: usize,
+    ) -> Option<(Vec<f64>, Rescue)> {
+        if let Some((x, _)) = self.gmin_stepping(ctx, itl, xprev, false) {
+            return Some((x, Rescue::Gmin));
+        }
+        ctx.ramp_from = Some(tprev);
+        let r = self.source_stepping(ctx, itl, xprev, false);
+        ctx.ramp_from = None;
+        ctx.src_scale = 1.0;
+        r.ok().map(|(x, _)| (x, Rescue::Source))
     }
 }
 

@@ -214,6 +214,25 @@ impl Diodes {
     }
 }
 
+impl Diodes {
+    /// SPICE's diode convergence test at `x`: the current the last linearisation predicts
+    /// there against the current it was made at, as a multiple of the tolerance (≤ 1 passes;
+    /// NaN when either is not finite).
+    #[inline]
+    fn convergence_margin(&self, ctx: &LoadCtx, x: &[f64], k: usize) -> f64 {
+        let vd = x[self.anode_int[k]] - x[self.cathode[k]];
+        let delvd = vd - self.vd[k];
+        let cdhat = self.id[k] + self.gd[k] * delvd;
+        let tol = ctx.reltol * cdhat.abs().max(self.id[k].abs()) + ctx.abstol;
+        let m = (cdhat - self.id[k]).abs() / tol;
+        if m.is_finite() {
+            m
+        } else {
+            f64::NAN
+        }
+    }
+}
+
 impl Device for Diodes {
     fn alloc(&mut self, layout: &mut Layout) {
         self.anode_int = (0..self.name.len())
@@ -309,16 +328,19 @@ impl Device for Diodes {
         limited
     }
     fn converged(&self, ctx: &LoadCtx, x: &[f64]) -> bool {
-        for k in 0..self.name.len() {
-            let vd = x[self.anode_int[k]] - x[self.cathode[k]];
-            let delvd = vd - self.vd[k];
-            let cdhat = self.id[k] + self.gd[k] * delvd;
-            let tol = ctx.reltol * cdhat.abs().max(self.id[k].abs()) + ctx.abstol;
-            if (cdhat - self.id[k]).abs() > tol {
-                return false;
-            }
-        }
-        true
+        (0..self.name.len()).all(|k| self.convergence_margin(ctx, x, k) <= 1.0)
+    }
+    fn worst_convergence(&self, ctx: &LoadCtx, x: &[f64]) -> Option<(usize, f64)> {
+        (0..self.name.len())
+            .map(|k| (k, self.convergence_margin(ctx, x, k)))
+            .filter(|&(_, m)| !(m <= 1.0))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+    fn nonfinite(&self) -> Option<usize> {
+        (0..self.name.len()).find(|&k| !(self.id[k].is_finite() && self.gd[k].is_finite()))
+    }
+    fn instance_name(&self, k: usize) -> Option<&str> {
+        self.name.get(k).map(String::as_str)
     }
     fn accept(&mut self) {
         self.vd_accepted.copy_from_slice(&self.vd);

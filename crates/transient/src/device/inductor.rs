@@ -109,6 +109,9 @@ impl Device for Inductors {
     fn truncate(&self, ctx: &LoadCtx, st: &States) -> f64 {
         super::truncate_slots(ctx, st, self.state.iter().copied())
     }
+    fn instance_name(&self, k: usize) -> Option<&str> {
+        self.name.get(k).map(String::as_str)
+    }
     fn len(&self) -> usize {
         self.l.len()
     }

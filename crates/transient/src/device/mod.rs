@@ -106,8 +106,12 @@ pub struct LoadCtx {
     pub time: f64,
     /// The DC solve is the initial point of a transient (sources take their t = 0 value).
     pub tran_op: bool,
-    /// Source scale for source stepping (1 normally).
+    /// Source scale for source stepping (1 normally). In DC every source is `src_scale`
+    /// times its value; in transient analysis with `ramp_from` set, sources move from their
+    /// value at that time (`src_scale` = 0) to their value at `time` (`src_scale` = 1).
     pub src_scale: f64,
+    /// Source stepping at a transient time point: the time of the last accepted point.
+    pub ramp_from: Option<f64>,
     /// Conductance put across every junction (`.options gmin`).
     pub gmin: f64,
     /// First iteration of a DC solve: junctions start at their critical voltage.
@@ -155,6 +159,21 @@ pub trait Device: Send + Sync {
     /// Device convergence test at the new solution `x` (after a solve).
     fn converged(&self, _ctx: &LoadCtx, _x: &[f64]) -> bool {
         true
+    }
+    /// The instance that fails its convergence test at `x` by the widest margin, with that
+    /// margin (its error over its tolerance, above 1), for failure reports. The same test as
+    /// [`Device::converged`]; `None` when every instance passes.
+    fn worst_convergence(&self, _ctx: &LoadCtx, _x: &[f64]) -> Option<(usize, f64)> {
+        None
+    }
+    /// An instance whose last load computed a non-finite current, conductance or charge:
+    /// where a NaN or an infinity arose.
+    fn nonfinite(&self) -> Option<usize> {
+        None
+    }
+    /// Name of instance `k`, when the group keeps names.
+    fn instance_name(&self, _k: usize) -> Option<&str> {
+        None
     }
     /// A time point was accepted: remember per-device state needed to restart a step.
     fn accept(&mut self) {}

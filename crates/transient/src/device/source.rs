@@ -9,7 +9,16 @@ fn value(src: &Source, ctx: &LoadCtx) -> f64 {
     let v = match ctx.mode {
         Mode::Dc if ctx.tran_op => src.value(0.0, ctx.tstep, ctx.tstop),
         Mode::Dc => src.dc_value(),
-        Mode::Tran => src.value(ctx.time, ctx.tstep, ctx.tstop),
+        Mode::Tran => {
+            let v = src.value(ctx.time, ctx.tstep, ctx.tstop);
+            return match ctx.ramp_from {
+                None => v,
+                Some(t0) => {
+                    let v0 = src.value(t0, ctx.tstep, ctx.tstop);
+                    v0 + ctx.src_scale * (v - v0)
+                }
+            };
+        }
     };
     v * ctx.src_scale
 }
@@ -74,6 +83,9 @@ impl Device for VoltageSources {
     }
     fn breakpoints(&self, tstep: f64, tstop: f64, out: &mut Vec<f64>) {
         super::source_breakpoints(&self.source, tstep, tstop, out);
+    }
+    fn instance_name(&self, k: usize) -> Option<&str> {
+        self.name.get(k).map(String::as_str)
     }
     fn len(&self) -> usize {
         self.name.len()

@@ -133,11 +133,42 @@ impl Integrator {
         chgtol: f64,
         trtol: f64,
     ) -> f64 {
-        let order = if self.method == Method::Euler {
+        self.step_from_ratio(self.truncation_ratio(st, slot, reltol, abstol, chgtol, trtol))
+    }
+
+    /// The step of [`Integrator::truncation_step`] from its ratio (the ratio's root of the
+    /// method's order). The root is monotone, so the smallest step of many quantities is the
+    /// root of their smallest ratio: taken once per device group, not once per quantity.
+    #[inline]
+    pub fn step_from_ratio(&self, del: f64) -> f64 {
+        match self.effective_order() {
+            1 => del,
+            2 => del.sqrt(),
+            k => del.powf(1.0 / k as f64),
+        }
+    }
+
+    fn effective_order(&self) -> usize {
+        if self.method == Method::Euler {
             1
         } else {
             self.order
-        };
+        }
+    }
+
+    /// `trtol · tolerance / error estimate` of the quantity at `slot`, whose order-th root is
+    /// the next step.
+    #[inline]
+    pub fn truncation_ratio(
+        &self,
+        st: &States,
+        slot: usize,
+        reltol: f64,
+        abstol: f64,
+        chgtol: f64,
+        trtol: f64,
+    ) -> f64 {
+        let order = self.effective_order();
         let h0 = self.h[0];
         let d0 = st.s[0][slot + 1].abs();
         let d1 = st.s[1][slot + 1].abs();
@@ -171,11 +202,6 @@ impl Integrator {
             (Method::Trap, 2) => 1.0 / 12.0,
             _ => 0.5,
         };
-        let del = trtol * tol / (abstol.max(factor * diff[0].abs()));
-        match order {
-            1 => del,
-            2 => del.sqrt(),
-            k => del.powf(1.0 / k as f64),
-        }
+        trtol * tol / (abstol.max(factor * diff[0].abs()))
     }
 }

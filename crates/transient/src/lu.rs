@@ -316,22 +316,26 @@ impl StaticLu {
         for k in 0..n {
             w[k] = b[self.perm[k]];
         }
-        // L (unit lower, by columns)
+        let (lp, li, lx, ux, d) = (&self.lp, &self.li, &self.lx, &self.ux, &self.d);
+        // L (unit lower, by columns); slices zipped so that only `w` is bounds-checked
         for j in 0..n {
             let v = w[j];
             if v != 0.0 {
-                for p in self.lp[j]..self.lp[j + 1] {
-                    w[self.li[p]] -= self.lx[p] * v;
+                let (p0, p1) = (lp[j], lp[j + 1]);
+                for (&i, &l) in li[p0..p1].iter().zip(&lx[p0..p1]) {
+                    w[i] -= l * v;
                 }
             }
         }
-        // U = D + strict upper, rows stored as columns of `ux`
+        // U = D + strict upper, rows stored as columns of `ux` (the same order of operations
+        // as one subtraction after another)
         for j in (0..n).rev() {
-            let mut s = w[j];
-            for p in self.lp[j]..self.lp[j + 1] {
-                s -= self.ux[p] * w[self.li[p]];
-            }
-            w[j] = s / self.d[j];
+            let (p0, p1) = (lp[j], lp[j + 1]);
+            let s = li[p0..p1]
+                .iter()
+                .zip(&ux[p0..p1])
+                .fold(w[j], |s, (&i, &u)| s - u * w[i]);
+            w[j] = s / d[j];
         }
         for k in 0..n {
             b[self.perm[k]] = w[k];

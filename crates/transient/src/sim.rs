@@ -51,6 +51,15 @@ impl Devices {
 /// reused anyway.
 pub const CHORD_MIN_UNKNOWNS: usize = 64;
 
+/// A chord step that contracts more slowly than 1/10 triggers a refactorization, or, from
+/// this many unknowns, more slowly than 1/4: there a factorization costs many iterations'
+/// solves and loads (at 100,000 unknowns about 7, against about 3 at 900). Measured (release,
+/// one run each): the 900-node mesh30 deck took 6,956 iterations and 410 factorizations at
+/// 1/10 against 8,059 and 214 at 1/4 (about 10% less time); the 100,000-node mesh of
+/// `examples/scale` (1,000 fixed steps) 76.2 s at 1/10 against 70.7 s at 1/4; at 10,000
+/// nodes the two were within 3%.
+pub const CHORD_COSTLY_FACTOR_UNKNOWNS: usize = 20_000;
+
 /// Why a Newton solve stopped without converging.
 #[derive(Debug, Clone)]
 pub(crate) struct NewtonFailure {
@@ -245,7 +254,11 @@ impl Simulator {
             clamps,
             static_dirty: true,
             jacobian_reuse: true,
-            refactor_rate: 0.25,
+            refactor_rate: if n >= CHORD_COSTLY_FACTOR_UNKNOWNS {
+                0.25
+            } else {
+                0.1
+            },
             linear,
             group_index,
             kinds: c.elements.iter().map(|e| kind_tag(&e.kind)).collect(),
@@ -463,7 +476,8 @@ impl Simulator {
     /// unless it is of exactly this matrix (linear circuits: an exact step with no
     /// factorization) or, in transient analysis with Jacobian reuse on, it still contracts
     /// (a chord step): the fixed point is the same, only the rate differs. A stale `F` is kept
-    /// while each step shrinks the update at least fourfold; a slower step, or a diverging
+    /// while each step shrinks the update at least tenfold (fourfold from
+    /// [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns); a slower step, or a diverging
     /// one, refactors at the next iterate. The scaled update norm is the largest
     /// `|Δx_i| / (reltol·|x_i| + vntol or abstol)`; see the convergence test below for how a
     /// chord step's measured rate enters it. A point accepted from a chord step has its
@@ -509,11 +523,13 @@ impl Simulator {
             }
             // residual b − A·x into b (assembly); the solve turns it into the update
             let (cp, ri) = (self.pattern.col_ptr(), self.pattern.row_idx());
+            let rhs = &mut self.b[1..];
             for c in 0..n {
                 let xc = x[c + 1];
                 if xc != 0.0 {
-                    for k in cp[c]..cp[c + 1] {
-                        self.b[ri[k] + 1] -= self.a[k] * xc;
+                    let (k0, k1) = (cp[c], cp[c + 1]);
+                    for (&r, &a) in ri[k0..k1].iter().zip(&self.a[k0..k1]) {
+                        rhs[r] -= a * xc;
                     }
                 }
             }

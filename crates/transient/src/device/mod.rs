@@ -205,13 +205,14 @@ pub(crate) fn truncate_slots(
     st: &States,
     slots: impl IntoIterator<Item = usize>,
 ) -> f64 {
-    slots
+    let del = slots
         .into_iter()
         .map(|s| {
             ctx.integ
-                .truncation_step(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol)
+                .truncation_ratio(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol)
         })
-        .fold(f64::INFINITY, f64::min)
+        .fold(f64::INFINITY, f64::min);
+    ctx.integ.step_from_ratio(del)
 }
 
 /// Corners of the transient functions of a set of sources.

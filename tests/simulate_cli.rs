@@ -336,15 +336,14 @@ fn rescued_run(deck: &str, node: &str) -> (f64, u64, u64, String) {
 /// time) reaches it.
 #[test]
 fn gmin_stepping_rescues_a_point_that_step_cutting_cannot() {
-    let deck = "a 1 mA step into a reverse-biased diode with a 1 Meg leak
-                I1 0 jn PWL(0 0 1m 0 1m 1m)
-D1 0 jn dm
-R1 jn 0 1meg
-                .model dm D(IS=1e-14)
-.options itl4=10
-.tran 10u 2m
-.end
-";
+    let deck = "a 1 mA step into a reverse-biased diode with a 1 Meg leak\n\
+                I1 0 jn PWL(0 0 1m 0 1m 1m)\n\
+                D1 0 jn dm\n\
+                R1 jn 0 1meg\n\
+                .model dm D(IS=1e-14)\n\
+                .options itl4=10\n\
+                .tran 10u 2m\n\
+                .end\n";
     let (v, gmin, source, status) = rescued_run(deck, "jn");
     assert_eq!((gmin, source), (1, 0), "{status}");
     assert_eq!(status, "complete");
@@ -362,15 +361,14 @@ R1 jn 0 1meg
 /// to −100 kV in steps from 1% up, each within reach of the last.
 #[test]
 fn source_stepping_rescues_a_point_that_gmin_stepping_cannot() {
-    let deck = "a -100 kV step across a resistor and a blocking diode
-                V1 in 0 PWL(0 0 1m 0 1m -100k)
-R1 in a 1k
-D1 a 0 dm
-                .model dm D(IS=1e-14)
-.options itl4=10
-.tran 10u 2m
-.end
-";
+    let deck = "a -100 kV step across a resistor and a blocking diode\n\
+                V1 in 0 PWL(0 0 1m 0 1m -100k)\n\
+                R1 in a 1k\n\
+                D1 a 0 dm\n\
+                .model dm D(IS=1e-14)\n\
+                .options itl4=10\n\
+                .tran 10u 2m\n\
+                .end\n";
     let (v, gmin, source, status) = rescued_run(deck, "a");
     assert_eq!((gmin, source), (0, 1), "{status}");
     // KCL at a: (−100 kV − v)/1 kΩ = gmin·v − IS
@@ -387,13 +385,12 @@ D1 a 0 dm
 #[test]
 fn an_overflowing_device_is_named_where_the_value_arose() {
     let d = tempdir();
-    let text = "a diode straight across a supply ramping to 40 V
-V1 a 0 PWL(0 0 1m 40)
-                D1 a 0 dm
-.model dm D(IS=1e-14)
-.tran 1u 1m
-.end
-";
+    let text = "a diode straight across a supply ramping to 40 V\n\
+                V1 a 0 PWL(0 0 1m 40)\n\
+                D1 a 0 dm\n\
+                .model dm D(IS=1e-14)\n\
+                .tran 1u 1m\n\
+                .end\n";
     let (r, _, h5) = simulate(d.path(), "deck.cir", text, &[]);
     assert_eq!(r.code, 1, "stderr: {}", r.stderr);
     for want in [
@@ -415,13 +412,12 @@ V1 a 0 PWL(0 0 1m 40)
     let (r, _, _) = simulate(
         d.path(),
         "op.cir",
-        "a diode across a 40 V supply
-V1 a 0 40
-D1 a 0 dm
-.model dm D(IS=1e-14)
-.op
-.end
-",
+        "a diode across a 40 V supply\n\
+         V1 a 0 40\n\
+         D1 a 0 dm\n\
+         .model dm D(IS=1e-14)\n\
+         .op\n\
+         .end\n",
         &[],
     );
     assert_eq!(r.code, 1, "stderr: {}", r.stderr);

@@ -122,23 +122,10 @@ impl Integrator {
         d
     }
 
-    /// SPICE's truncation error test (CKTterr) for the quantity at `slot`: the largest next
-    /// step that keeps the local error within tolerance.
-    pub fn truncation_step(
-        &self,
-        st: &States,
-        slot: usize,
-        reltol: f64,
-        abstol: f64,
-        chgtol: f64,
-        trtol: f64,
-    ) -> f64 {
-        self.step_from_ratio(self.truncation_ratio(st, slot, reltol, abstol, chgtol, trtol))
-    }
-
-    /// The step of [`Integrator::truncation_step`] from its ratio (the ratio's root of the
-    /// method's order). The root is monotone, so the smallest step of many quantities is the
-    /// root of their smallest ratio: taken once per device group, not once per quantity.
+    /// SPICE's truncation error test (CKTterr): the largest next step that keeps the local
+    /// error within tolerance, from [`Integrator::truncation_ratio`] (its root of the method's
+    /// order). The root is monotone, so the smallest step of many quantities is the root of
+    /// their smallest ratio: taken once per device group, not once per quantity.
     #[inline]
     pub fn step_from_ratio(&self, del: f64) -> f64 {
         match self.effective_order() {

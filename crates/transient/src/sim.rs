@@ -52,12 +52,13 @@ impl Devices {
 pub const CHORD_MIN_UNKNOWNS: usize = 64;
 
 /// A chord step that contracts more slowly than 1/10 triggers a refactorization, or, from
-/// this many unknowns, more slowly than 1/4: there a factorization costs many iterations'
-/// solves and loads (at 100,000 unknowns about 7, against about 3 at 900). Measured (release,
-/// one run each): the 900-node mesh30 deck took 6,956 iterations and 410 factorizations at
-/// 1/10 against 8,059 and 214 at 1/4 (about 10% less time); the 100,000-node mesh of
-/// `examples/scale` (1,000 fixed steps) 76.2 s at 1/10 against 70.7 s at 1/4; at 10,000
-/// nodes the two were within 3%.
+/// this many unknowns, more slowly than 0.4: there a factorization costs many iterations'
+/// solves and loads (at 100,000 unknowns about 7, against about 3 at 900). A chord iterate is
+/// accepted only at a rate ≤ 1/2 either way. Measured (release, one run each): the 900-node
+/// mesh30 deck took 6,956 iterations and 410 factorizations at 1/10 against 8,059 and 214 at
+/// 1/4 (about 10% less time); the 100,000-node mesh of `examples/scale` (1,000 fixed steps)
+/// 76.2 s at 1/10, 70.7 s at 1/4 and 67.3 s at 0.4 (336 factorizations, 4,084 iterations);
+/// at 10,000 nodes 3.52, 3.61 and 3.48 s.
 pub const CHORD_COSTLY_FACTOR_UNKNOWNS: usize = 20_000;
 
 /// Why a Newton solve stopped without converging.
@@ -255,7 +256,7 @@ impl Simulator {
             static_dirty: true,
             jacobian_reuse: true,
             refactor_rate: if n >= CHORD_COSTLY_FACTOR_UNKNOWNS {
-                0.25
+                0.4
             } else {
                 0.1
             },
@@ -476,7 +477,7 @@ impl Simulator {
     /// unless it is of exactly this matrix (linear circuits: an exact step with no
     /// factorization) or, in transient analysis with Jacobian reuse on, it still contracts
     /// (a chord step): the fixed point is the same, only the rate differs. A stale `F` is kept
-    /// while each step shrinks the update at least tenfold (fourfold from
+    /// while each step shrinks the update at least tenfold (by 0.4 from
     /// [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns); a slower step, or a diverging
     /// one, refactors at the next iterate. The scaled update norm is the largest
     /// `|Δx_i| / (reltol·|x_i| + vntol or abstol)`; see the convergence test below for how a

@@ -73,6 +73,8 @@ pub(crate) struct NewtonFailure {
     /// The device instance (group in [`Devices::all`], index in it) that produced a
     /// non-finite value, or else the one failing its convergence test by the widest margin.
     pub element: Option<(usize, usize)>,
+    /// `element` produced a non-finite value (else it is the one furthest from convergence).
+    pub nonfinite: bool,
 }
 
 /// A circuit prepared for analysis.
@@ -417,6 +419,7 @@ impl Simulator {
             ramp_from: None,
             gmin: self.options.gmin,
             init_junctions: false,
+            limit: true,
             tstep,
             tstop,
             integ,
@@ -556,6 +559,7 @@ impl Simulator {
                         residual: f64::NAN,
                         reason: "the solve gave a non-finite value (a nearly singular matrix)",
                         element: None,
+                        nonfinite: true,
                     });
                 }
                 let atol = if self.layout.is_current(i) {
@@ -628,7 +632,12 @@ impl Simulator {
                 }
             }
         }
-        self.assemble(ctx, x);
+        // the residual of the circuit's equations at x itself: devices evaluated there, not
+        // at a limited junction voltage (whose linearisation x may satisfy exactly)
+        let mut exact = ctx.clone();
+        exact.limit = false;
+        exact.init_junctions = false;
+        self.assemble(&exact, x);
         let mut r = std::mem::take(&mut self.resid);
         r.iter_mut().for_each(|v| *v = 0.0);
         for (row, col, slot) in self.pattern.entries() {
@@ -652,6 +661,7 @@ impl Simulator {
             residual: wr,
             reason,
             element,
+            nonfinite: false,
         }
     }
 
@@ -675,6 +685,7 @@ impl Simulator {
                 None => "a source value or the starting point is not finite",
             },
             element,
+            nonfinite: true,
         }
     }
 
@@ -686,7 +697,7 @@ impl Simulator {
             .instance_name(k)
             .map(str::to_string)
             .unwrap_or_else(|| format!("instance {k} of group {g}"));
-        Some(if f.residual.is_nan() {
+        Some(if f.nonfinite {
             format!("non-finite value from {name}")
         } else {
             format!("element furthest from convergence: {name}")

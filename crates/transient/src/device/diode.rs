@@ -293,6 +293,8 @@ impl Device for Diodes {
             let vd = if ctx.init_junctions {
                 limited = true;
                 p.vcrit
+            } else if !ctx.limit {
+                x[na] - x[nk]
             } else {
                 let vnew = x[na] - x[nk];
                 let vold = self.vd[k];

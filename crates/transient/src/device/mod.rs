@@ -116,6 +116,9 @@ pub struct LoadCtx {
     pub gmin: f64,
     /// First iteration of a DC solve: junctions start at their critical voltage.
     pub init_junctions: bool,
+    /// Junction limiting (`pnjlim`) of Newton steps; off only to evaluate the true residual
+    /// of an iterate for a failure report.
+    pub limit: bool,
     /// `.tran` TSTEP and TSTOP, for SPICE's source-function defaults.
     pub tstep: f64,
     /// See `tstep`.

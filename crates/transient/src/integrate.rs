@@ -123,7 +123,7 @@ impl Integrator {
     }
 
     /// SPICE's truncation error test (CKTterr): the largest next step that keeps the local
-    /// error within tolerance, from [`Integrator::truncation_ratio`] (its root of the method's
+    /// error within tolerance, from [`Truncation::ratio`] (its root of the method's
     /// order). The root is monotone, so the smallest step of many quantities is the root of
     /// their smallest ratio: taken once per device group, not once per quantity.
     #[inline]
@@ -143,52 +143,82 @@ impl Integrator {
         }
     }
 
-    /// `trtol · tolerance / error estimate` of the quantity at `slot`, whose order-th root is
-    /// the next step.
-    #[inline]
-    pub fn truncation_ratio(
-        &self,
-        st: &States,
-        slot: usize,
-        reltol: f64,
-        abstol: f64,
-        chgtol: f64,
-        trtol: f64,
-    ) -> f64 {
+    /// SPICE's truncation error test (CKTterr) for this step, prepared once for many
+    /// quantities: see [`Truncation::ratio`].
+    pub fn truncation(&self, reltol: f64, abstol: f64, chgtol: f64, trtol: f64) -> Truncation {
         let order = self.effective_order();
-        let h0 = self.h[0];
-        let d0 = st.s[0][slot + 1].abs();
-        let d1 = st.s[1][slot + 1].abs();
-        let volttol = abstol + reltol * d0.max(d1);
-        let q0 = st.s[0][slot].abs();
-        let q1 = st.s[1][slot].abs();
-        let chargetol = reltol * q0.max(q1).max(chgtol) / h0;
-        let tol = volttol.max(chargetol);
-        // divided differences of order+1 over the last order+2 points
-        let mut diff = [0.0f64; 4];
-        for (i, d) in diff.iter_mut().enumerate().take(order + 2) {
-            *d = st.s[i][slot];
-        }
-        let mut deltmp = [0.0f64; 4];
-        deltmp[..=order].copy_from_slice(&self.h[..=order]);
-        let mut j = order as isize;
-        loop {
-            for i in 0..=(j as usize) {
-                diff[i] = (diff[i] - diff[i + 1]) / deltmp[i];
-            }
-            j -= 1;
-            if j < 0 {
-                break;
-            }
-            for i in 0..=(j as usize) {
-                deltmp[i] = deltmp[i + 1] + self.h[i];
-            }
-        }
+        // The error estimate, factor times the (order+1)-th divided difference of the
+        // quantity over its last order+2 values, is linear in those values: its weights are
+        // the divided differences of the unit vectors, which depend on the steps only.
         let factor = match (self.method, order) {
             (Method::Gear, 2) => 2.0 / 9.0,
             (Method::Trap, 2) => 1.0 / 12.0,
             _ => 0.5,
         };
-        trtol * tol / (abstol.max(factor * diff[0].abs()))
+        let mut weights = [0.0f64; 4];
+        for (k, w) in weights.iter_mut().enumerate().take(order + 2) {
+            let mut diff = [0.0f64; 4];
+            diff[k] = 1.0;
+            let mut deltmp = [0.0f64; 4];
+            deltmp[..=order].copy_from_slice(&self.h[..=order]);
+            let mut j = order as isize;
+            loop {
+                for i in 0..=(j as usize) {
+                    diff[i] = (diff[i] - diff[i + 1]) / deltmp[i];
+                }
+                j -= 1;
+                if j < 0 {
+                    break;
+                }
+                for i in 0..=(j as usize) {
+                    deltmp[i] = deltmp[i + 1] + self.h[i];
+                }
+            }
+            *w = factor * diff[0];
+        }
+        Truncation {
+            weights,
+            points: order + 2,
+            reltol,
+            abstol,
+            charge_scale: reltol / self.h[0],
+            chgtol,
+            trtol,
+        }
+    }
+}
+
+/// SPICE's truncation error test for one step (from [`Integrator::truncation`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Truncation {
+    weights: [f64; 4],
+    points: usize,
+    reltol: f64,
+    abstol: f64,
+    /// reltol / h.
+    charge_scale: f64,
+    chgtol: f64,
+    trtol: f64,
+}
+
+impl Truncation {
+    /// `trtol · tolerance / error estimate` of the quantity at `slot`, whose order-th root
+    /// ([`Integrator::step_from_ratio`]) is the largest next step that keeps its local error
+    /// within tolerance. The tolerance is the larger of the derivative's
+    /// (`abstol + reltol·|dq/dt|`) and the charge's (`reltol·max(|q|, chgtol)/h`).
+    #[inline]
+    pub fn ratio(&self, st: &States, slot: usize) -> f64 {
+        let d0 = st.s[0][slot + 1].abs();
+        let d1 = st.s[1][slot + 1].abs();
+        let volttol = self.abstol + self.reltol * d0.max(d1);
+        let q0 = st.s[0][slot].abs();
+        let q1 = st.s[1][slot].abs();
+        let chargetol = self.charge_scale * q0.max(q1).max(self.chgtol);
+        let tol = volttol.max(chargetol);
+        let mut err = 0.0;
+        for i in 0..self.points {
+            err += self.weights[i] * st.s[i][slot];
+        }
+        self.trtol * tol / self.abstol.max(err.abs())
     }
 }

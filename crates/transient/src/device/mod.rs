@@ -208,12 +208,12 @@ pub(crate) fn truncate_slots(
     st: &States,
     slots: impl IntoIterator<Item = usize>,
 ) -> f64 {
+    let test = ctx
+        .integ
+        .truncation(ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol);
     let del = slots
         .into_iter()
-        .map(|s| {
-            ctx.integ
-                .truncation_ratio(st, s, ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol)
-        })
+        .map(|s| test.ratio(st, s))
         .fold(f64::INFINITY, f64::min);
     ctx.integ.step_from_ratio(del)
 }

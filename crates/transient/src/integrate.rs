@@ -222,3 +222,47 @@ impl Truncation {
         self.trtol * tol / self.abstol.max(err.abs())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The weighted error estimate is SPICE's divided difference: exact for a polynomial of
+    /// the order it measures, at unequal steps.
+    #[test]
+    fn truncation_estimate_is_the_divided_difference() {
+        let h = [1.3e-6, 0.7e-6, 2.1e-6, 0.9e-6];
+        let times = [0.0, -h[0], -h[0] - h[1], -h[0] - h[1] - h[2]];
+        for (method, order, factor, coef) in [
+            (Method::Trap, 1, 0.5, 3.0e6),
+            (Method::Trap, 2, 1.0 / 12.0, 5.0e12),
+            (Method::Gear, 2, 2.0 / 9.0, 5.0e12),
+            (Method::Euler, 2, 0.5, 3.0e6),
+        ] {
+            let effective = if method == Method::Euler { 1 } else { order };
+            // q(t) = coef·t^(order+1) + lower terms: its (order+1)-th divided difference is coef
+            let q = |t: f64| coef * t.powi(effective as i32 + 1) + 7e-3 * t + 1e-9;
+            let mut st = States::new(2);
+            for (i, &t) in times.iter().enumerate() {
+                st.s[i][0] = q(t);
+                st.s[i][1] = 0.0;
+            }
+            let integ = Integrator {
+                method,
+                order,
+                h,
+                ag: [0.0; 3],
+            };
+            let (reltol, abstol, chgtol, trtol) = (1e-3, 1e-12, 1e-14, 7.0);
+            let r = integ
+                .truncation(reltol, abstol, chgtol, trtol)
+                .ratio(&st, 0);
+            let tol = abstol.max(reltol * st.s[0][0].abs().max(st.s[1][0].abs()) / h[0]);
+            let expected = trtol * tol / (factor * coef);
+            assert!(
+                (r - expected).abs() <= 1e-9 * expected,
+                "{method:?} order {order}: {r} against {expected}"
+            );
+        }
+    }
+}

@@ -635,9 +635,8 @@ pub fn mesh(spec: &MeshSpec, common: &Common, seed: u64) -> Result<Network, Lear
             }
         }
     }
-    for r in 0..spec.rows {
-        for c in 0..spec.cols - 1 {
-            let n = grid[r][c];
+    for row in grid.iter().take(spec.rows) {
+        for &n in row.iter().take(spec.cols - 1) {
             b.nonlinear(n);
         }
     }
@@ -801,7 +800,7 @@ pub fn from_circuit(
             .elements
             .iter()
             .filter_map(|e| match e.kind {
-                ElementKind::VoltageSource { pos, neg, .. } if neg == 0 => Some(pos),
+                ElementKind::VoltageSource { pos, neg: 0, .. } => Some(pos),
                 _ => None,
             })
             .collect();

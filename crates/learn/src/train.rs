@@ -404,7 +404,7 @@ pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, LearnError> {
 }
 
 enum Engine {
-    Adjoint(AdjointEngine),
+    Adjoint(Box<AdjointEngine>),
     Transient(Box<TransientEngine>),
 }
 
@@ -524,7 +524,7 @@ impl Trainer {
         let mut engines = Vec::with_capacity(nthreads);
         for _ in 0..nthreads {
             engines.push(Mutex::new(match config.train.engine {
-                EngineKind::Adjoint => Engine::Adjoint(AdjointEngine::new(&network)?),
+                EngineKind::Adjoint => Engine::Adjoint(Box::new(AdjointEngine::new(&network)?)),
                 EngineKind::Transient => {
                     Engine::Transient(Box::new(TransientEngine::new(&network, &config.transient)?))
                 }

@@ -83,10 +83,9 @@ fn rc_sine_steady_state_amplitude_and_phase() {
     // project onto sin/cos over the last 5 whole periods (63 time constants after the start,
     // the transient e^{−t/τ} is below 1e-13): samples k = 1000..2000, end excluded
     let (mut a, mut b) = (0.0, 0.0);
-    for k in 1000..2000 {
-        let t = w.time[k];
-        a += v[k] * (om * t).sin();
-        b += v[k] * (om * t).cos();
+    for (&t, &vk) in w.time[1000..2000].iter().zip(&v[1000..2000]) {
+        a += vk * (om * t).sin();
+        b += vk * (om * t).cos();
     }
     let (a, b) = (2.0 * a / 1000.0, 2.0 * b / 1000.0);
     let amp = a.hypot(b);

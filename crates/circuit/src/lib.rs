@@ -12,6 +12,7 @@
 //! assert_eq!(c, again);
 //! ```
 
+pub mod background;
 pub mod check;
 pub mod decimate;
 pub mod error;

@@ -224,6 +224,14 @@ pub fn simulate_estimate(s: &SimSize, plan: &SimulatePlan) -> Estimate {
             .saturating_add(mul(m, 6 << 10))
             .saturating_add(64 << 10),
     );
+    // points on their way to the writer thread (circuit::background): the batch being filled
+    // and those queued, about 1 MiB each, never more than the run's points
+    e.add(
+        "points queued for the writer thread",
+        plan.points
+            .saturating_mul(m as u64 * 8)
+            .min(circuit::background::MAX_QUEUED_BYTES as u64),
+    );
     // ASCII rawfile: the Waveforms gathered, converted to a RawPlot, formatted.
     if plan.ascii_raw {
         e.add(

@@ -2,6 +2,7 @@
 
 use crate::resources::{self, MemoryArgs, SimSize, SimulatePlan};
 use crate::CliError;
+use circuit::background::Background;
 use circuit::wave::StopSink;
 use circuit::{Analysis, Circuit, Decimate, Decimation, Signal, WaveSink, Waveforms};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -345,6 +346,8 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         tstop: tran.tstop,
         points: 0,
     };
+    // the files are written on a thread of their own while the analysis goes on
+    let outputs = Background::new(outputs);
     let mut sink = StopSink::new(Decimate::new(outputs, decimation, columns), &stop);
     let opts = TranOptions {
         output,
@@ -365,14 +368,12 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             }
             Err(_) => TranSummary::default(),
         };
-        return interrupted(
-            &args,
-            sink.inner.into_inner(),
-            &sim,
-            &out,
-            &written,
-            summary,
-        );
+        let outputs = sink
+            .inner
+            .into_inner()
+            .into_inner()
+            .map_err(CliError::Run)?;
+        return interrupted(&args, outputs, &sim, &out, &written, summary);
     }
     let mut sink = sink.inner;
     let (summary, failure) = match result {
@@ -404,12 +405,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         &status,
         &written,
     );
-    sink.inner_mut()
+    // every point so far written (the last one Decimate holds comes with `finish`)
+    let outputs = sink.inner_mut().join().map_err(CliError::Run)?;
+    outputs
         .h5
         .set_summary_json(&js.to_string())
         .map_err(|e| CliError::Run(e.to_string()))?;
     if let Some(e) = &failure {
-        sink.inner_mut().h5.set_failed(&e.to_string());
+        outputs.h5.set_failed(&e.to_string());
     }
     sink.finish().map_err(CliError::Run)?;
     if args.json {

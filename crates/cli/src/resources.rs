@@ -213,11 +213,11 @@ pub fn simulate_estimate(s: &SimSize, plan: &SimulatePlan) -> Estimate {
     let mut e = Estimate::new();
     e.add("netlist text", plan.netlist_bytes.saturating_mul(3));
     add_simulator(&mut e, s, "");
-    // The HDF5 writer buffers up to DEFAULT_FLUSH_EVERY rows (pages are touched as rows
+    // The HDF5 writer buffers up to STREAM_CHUNK_POINTS rows (pages are touched as rows
     // arrive); HDF5 keeps a chunk index and cache entry per signal column (measured:
     // ~6 KiB per column); the binary rawfile writer a BufWriter.
     let m = plan.signals_written + 1;
-    let rows = plan.points.min(store::h5::DEFAULT_FLUSH_EVERY as u64);
+    let rows = plan.points.min(crate::simulate::STREAM_CHUNK_POINTS as u64);
     e.add(
         "output buffers",
         rows.saturating_mul(m as u64 * 8)

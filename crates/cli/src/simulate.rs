@@ -218,6 +218,13 @@ fn summary_json(
     })
 }
 
+/// Points per HDF5 chunk (and per flush) of a streamed waveform. The writer thread flushes
+/// every this many points while the analysis runs, so that less is left for the end: on
+/// mesh30 (900 signals, 2,043 points) 1,024 took 0.38 s of wall time against 0.40 s with the
+/// store's default of 4,096, which writes everything at the end (one run of three each;
+/// 512 and 256 no better).
+pub(crate) const STREAM_CHUNK_POINTS: usize = 1024;
+
 /// Run `freqprop simulate`.
 pub fn run(args: Args) -> Result<i32, CliError> {
     crate::interrupt::install()?;
@@ -316,7 +323,9 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let estimate = resources::simulate_estimate(&size, &plan);
     resources::check(&args.netlist.display().to_string(), &estimate, &args.memory)?;
 
-    let mut h5 = H5WaveWriter::create(&out).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut h5 = H5WaveWriter::create(&out)
+        .map_err(|e| CliError::Input(e.to_string()))?
+        .with_flush_every(STREAM_CHUNK_POINTS);
     h5.set_netlist(&text)
         .map_err(|e| CliError::Run(e.to_string()))?;
     h5.set_options(&options_text(&c))

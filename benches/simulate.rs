@@ -156,9 +156,15 @@ fn factorization(c: &mut Criterion) {
         c.bench_function(&format!("static LU factor {side}x{side} grid"), |b| {
             b.iter(|| lu.factor(&v).unwrap())
         });
-        let mut rhs = vec![1.0; n];
+        // the same right-hand side every time (solving in place again and again would scale
+        // it by A⁻¹ each iteration, to overflow)
+        let b0: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+        let mut rhs = b0.clone();
         c.bench_function(&format!("static LU solve {side}x{side} grid"), |b| {
-            b.iter(|| lu.solve(&mut rhs))
+            b.iter(|| {
+                rhs.copy_from_slice(&b0);
+                lu.solve(&mut rhs)
+            })
         });
         let mut f = FaerLu::new(&p).unwrap();
         c.bench_function(&format!("faer LU factor {side}x{side} grid"), |b| {

@@ -26,7 +26,9 @@ pub struct StaticLu {
     perm: Vec<usize>,
     /// Strictly lower part of L by columns (= strictly upper part of U by rows).
     lp: Vec<usize>,
-    li: Vec<usize>,
+    /// Row indices as `u32`: the solves stream these arrays, so that a narrower index is
+    /// less memory traffic (a quarter fewer bytes per entry than `usize`).
+    li: Vec<u32>,
     lx: Vec<f64>,
     ux: Vec<f64>,
     d: Vec<f64>,
@@ -143,7 +145,10 @@ impl StaticLu {
             lp[j + 1] = lp[j] + count[j];
         }
         let lnz = lp[n];
-        let mut li = vec![0usize; lnz];
+        if n > u32::MAX as usize {
+            return None;
+        }
+        let mut li = vec![0u32; lnz];
         let mut next = lp.clone();
         let mut rp = vec![0usize; n + 1];
         let mut row_pos = Vec::with_capacity(lnz);
@@ -151,7 +156,7 @@ impl StaticLu {
         for (k, pat) in rows.iter().enumerate() {
             for &j in pat {
                 let p = next[j];
-                li[p] = k;
+                li[p] = k as u32;
                 next[j] += 1;
                 row_pos.push(p);
                 row_col.push(j);
@@ -246,7 +251,7 @@ impl StaticLu {
                 let l = u / self.d[j];
                 x[j] = 0.0;
                 for p in self.lp[j]..pos {
-                    x[self.li[p]] -= self.lx[p] * u;
+                    x[self.li[p] as usize] -= self.lx[p] * u;
                 }
                 dk -= l * u;
                 self.lx[pos] = l;
@@ -286,7 +291,7 @@ impl StaticLu {
                 y[j] = 0.0;
                 // entries of column j with rows below j and above k
                 for p in self.lp[j]..pos {
-                    let i = self.li[p];
+                    let i = self.li[p] as usize;
                     x[i] -= self.lx[p] * u;
                     y[i] -= self.ux[p] * l;
                 }
@@ -323,19 +328,15 @@ impl StaticLu {
             if v != 0.0 {
                 let (p0, p1) = (lp[j], lp[j + 1]);
                 for (&i, &l) in li[p0..p1].iter().zip(&lx[p0..p1]) {
-                    w[i] -= l * v;
+                    w[i as usize] -= l * v;
                 }
             }
         }
-        // U = D + strict upper, rows stored as columns of `ux` (the same order of operations
-        // as one subtraction after another)
+        // U = D + strict upper, rows stored as columns of `ux`: each row's dot product in four
+        // partial sums, so that the multiply-adds do not wait on one another
         for j in (0..n).rev() {
             let (p0, p1) = (lp[j], lp[j + 1]);
-            let s = li[p0..p1]
-                .iter()
-                .zip(&ux[p0..p1])
-                .fold(w[j], |s, (&i, &u)| s - u * w[i]);
-            w[j] = s / d[j];
+            w[j] = (w[j] - sparse_dot(&li[p0..p1], &ux[p0..p1], w)) / d[j];
         }
         for k in 0..n {
             b[self.perm[k]] = w[k];
@@ -355,14 +356,14 @@ impl StaticLu {
             w[j] = v;
             if v != 0.0 {
                 for p in self.lp[j]..self.lp[j + 1] {
-                    w[self.li[p]] -= self.ux[p] * v;
+                    w[self.li[p] as usize] -= self.ux[p] * v;
                 }
             }
         }
         for j in (0..n).rev() {
             let mut s = w[j];
             for p in self.lp[j]..self.lp[j + 1] {
-                s -= self.lx[p] * w[self.li[p]];
+                s -= self.lx[p] * w[self.li[p] as usize];
             }
             w[j] = s;
         }
@@ -370,6 +371,27 @@ impl StaticLu {
             b[self.perm[k]] = w[k];
         }
     }
+}
+
+/// `Σ u[k]·w[i[k]]` in four interleaved partial sums (a gather: the dot product of a sparse
+/// row with a dense vector). One running sum would chain every multiply-add on the one before
+/// it; four keep the floating-point units busy and leave the loads the limit.
+#[inline]
+fn sparse_dot(idx: &[u32], u: &[f64], w: &[f64]) -> f64 {
+    let mut s = [0.0f64; 4];
+    let (ic, ir) = (idx.chunks_exact(4), idx.chunks_exact(4).remainder());
+    let (uc, ur) = (u.chunks_exact(4), u.chunks_exact(4).remainder());
+    for (i4, u4) in ic.zip(uc) {
+        s[0] += u4[0] * w[i4[0] as usize];
+        s[1] += u4[1] * w[i4[1] as usize];
+        s[2] += u4[2] * w[i4[2] as usize];
+        s[3] += u4[3] * w[i4[3] as usize];
+    }
+    let mut r = (s[0] + s[1]) + (s[2] + s[3]);
+    for (&i, &uk) in ir.iter().zip(ur) {
+        r += uk * w[i as usize];
+    }
+    r
 }
 
 #[cfg(test)]

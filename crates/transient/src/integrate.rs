@@ -34,6 +34,9 @@ impl StateAlloc {
 pub struct States {
     /// The state vectors, newest first.
     pub s: [Vec<f64>; 4],
+    /// Counts changes of the history (`s[1..]`): what is derived from it once per time point
+    /// is recomputed when it moves.
+    generation: u64,
 }
 
 impl States {
@@ -41,7 +44,13 @@ impl States {
     pub fn new(n: usize) -> States {
         States {
             s: [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]],
+            generation: 0,
         }
+    }
+
+    /// Changes whenever the history vectors do ([`States::rotate`], [`States::fill_history`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// After accepting a point: the solved vector becomes the last accepted one.
@@ -49,6 +58,7 @@ impl States {
         self.s.rotate_right(1);
         let (first, rest) = self.s.split_at_mut(1);
         first[0].copy_from_slice(&rest[0]);
+        self.generation += 1;
     }
 
     /// Copy the current vector into every history vector (start of a transient).
@@ -57,6 +67,7 @@ impl States {
         for v in rest {
             v.copy_from_slice(&first[0]);
         }
+        self.generation += 1;
     }
 }
 
@@ -105,6 +116,20 @@ impl Integrator {
     #[inline(always)]
     pub fn ag0(&self) -> f64 {
         self.ag[0]
+    }
+
+    /// The part of the derivative that does not depend on the newest quantity: the derivative
+    /// is `ag0·q + history(slot)`, the history taken from the accepted points (`s[1..]`).
+    /// For a quantity linear in the unknowns (a linear capacitor's charge) this is the
+    /// companion model's current source, fixed for the whole time point.
+    #[inline]
+    pub fn history(&self, st: &States, slot: usize) -> f64 {
+        let q1 = st.s[1][slot];
+        match (self.order, self.method) {
+            (1, _) | (_, Method::Euler) => self.ag[1] * q1,
+            (_, Method::Trap) => -self.ag[0] * q1 - st.s[1][slot + 1],
+            (_, Method::Gear) => self.ag[1] * q1 + self.ag[2] * st.s[2][slot],
+        }
     }
 
     /// Integrate the quantity at `slot` (already written to `states.s[0][slot]`): writes the

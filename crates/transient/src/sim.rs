@@ -61,6 +61,16 @@ pub const CHORD_MIN_UNKNOWNS: usize = 64;
 /// at 10,000 nodes 3.52, 3.61 and 3.48 s.
 pub const CHORD_COSTLY_FACTOR_UNKNOWNS: usize = 20_000;
 
+/// What the parts of the matrix fixed for a time point were loaded for.
+#[derive(Debug, Clone, PartialEq)]
+struct StepKey {
+    mode: Mode,
+    method: circuit::Method,
+    order: usize,
+    ag: [f64; 3],
+    generation: u64,
+}
+
 /// Why a Newton solve stopped without converging.
 #[derive(Debug, Clone)]
 pub(crate) struct NewtonFailure {
@@ -86,6 +96,11 @@ pub struct Simulator {
     pub(crate) states: States,
     /// Matrix values: the static part and the working copy (each with the discard slot).
     base: Vec<f64>,
+    /// The static part plus every device's part fixed for the time point
+    /// ([`Device::load_step`]), with its right-hand side, and the step they were loaded for.
+    step_a: Vec<f64>,
+    step_b: Vec<f64>,
+    step_key: Option<StepKey>,
     pub(crate) a: Vec<f64>,
     /// Right-hand side / solution work vector (index 0 is ground).
     pub(crate) b: Vec<f64>,
@@ -248,6 +263,9 @@ impl Simulator {
             devices,
             states: States::new(alloc.len()),
             base: vec![0.0; nnz + 1],
+            step_a: vec![0.0; nnz + 1],
+            step_b: vec![0.0; n + 1],
+            step_key: None,
             a: vec![0.0; nnz + 1],
             b: vec![0.0; n + 1],
             resid: vec![0.0; n + 1],
@@ -438,16 +456,39 @@ impl Simulator {
                 d.load_static(&mut self.base);
             }
             self.static_dirty = false;
+            self.step_key = None;
         }
+    }
+
+    /// The static part plus the parts fixed for the time point of `ctx`, loaded again only
+    /// when the step (its mode, method, order or coefficients) or the accepted history changed.
+    fn refresh_step(&mut self, ctx: &LoadCtx) {
+        self.refresh_static();
+        let key = StepKey {
+            mode: ctx.mode,
+            method: ctx.integ.method,
+            order: ctx.integ.order,
+            ag: ctx.integ.ag,
+            generation: self.states.generation(),
+        };
+        if self.step_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.step_a.copy_from_slice(&self.base);
+        self.step_b.iter_mut().for_each(|v| *v = 0.0);
+        for d in self.devices.all() {
+            d.load_step(ctx, &self.states, &mut self.step_a, &mut self.step_b);
+        }
+        self.step_key = Some(key);
     }
 
     /// Assemble the system at estimate `x` (loads every device). Returns whether any device
     /// limited its step.
     pub(crate) fn assemble(&mut self, ctx: &LoadCtx, x: &[f64]) -> bool {
-        self.refresh_static();
         let t0 = Instant::now();
-        self.a.copy_from_slice(&self.base);
-        self.b.iter_mut().for_each(|v| *v = 0.0);
+        self.refresh_step(ctx);
+        self.a.copy_from_slice(&self.step_a);
+        self.b.copy_from_slice(&self.step_b);
         let mut limited = false;
         let td = Instant::now();
         for d in self.devices.all_mut() {
@@ -550,26 +591,34 @@ impl Simulator {
                 refactor = true;
                 continue;
             }
-            for i in 1..=n {
-                let d = self.b[i];
-                let new = x[i] + d;
+            let (reltol, abstol, vntol) =
+                (self.options.reltol, self.options.abstol, self.options.vntol);
+            let current = &self.layout.current_flags()[1..=n];
+            for (i, ((bi, &xi), &cur)) in self.b[1..=n]
+                .iter_mut()
+                .zip(&x[1..=n])
+                .zip(current)
+                .enumerate()
+            {
+                let d = *bi;
+                let new = xi + d;
                 if !new.is_finite() {
                     return Err(NewtonFailure {
-                        worst: i,
+                        worst: i + 1,
                         residual: f64::NAN,
                         reason: "the solve gave a non-finite value (a nearly singular matrix)",
                         element: None,
                         nonfinite: true,
                     });
                 }
-                let atol = if self.layout.is_current(i) {
-                    self.options.abstol
-                } else {
-                    self.options.vntol
-                };
-                let tol = self.options.reltol * new.abs().max(x[i].abs()) + atol;
-                norm = norm.max(d.abs() / tol);
-                self.b[i] = new;
+                let atol = if cur { abstol } else { vntol };
+                let tol = reltol * new.abs().max(xi.abs()) + atol;
+                // every value here is finite: a plain comparison, not NaN-aware `max`
+                let r = d.abs() / tol;
+                if r > norm {
+                    norm = r;
+                }
+                *bi = new;
             }
             let rate = norm / prev_norm;
             prev_norm = norm;
@@ -607,6 +656,9 @@ impl Simulator {
                     // (measured: without it the truncation-error control chases the mismatch
                     // and the step collapses on small circuits).
                     self.assemble(ctx, x);
+                }
+                for d in self.devices.all() {
+                    d.settle(ctx, x, &mut self.states);
                 }
                 return Ok(iter + 1);
             }

@@ -56,29 +56,38 @@ impl Device for Capacitors {
     }
     fn load(
         &mut self,
-        ctx: &LoadCtx,
-        x: &[f64],
-        st: &mut States,
-        a: &mut [f64],
-        b: &mut [f64],
+        _ctx: &LoadCtx,
+        _x: &[f64],
+        _st: &mut States,
+        _a: &mut [f64],
+        _b: &mut [f64],
     ) -> bool {
+        // open in DC; in transient analysis the whole stamp is fixed for the time point
+        // (load_step): the charge is linear in the voltage
+        false
+    }
+    fn load_step(&self, ctx: &LoadCtx, st: &States, a: &mut [f64], b: &mut [f64]) {
         if ctx.mode == Mode::Dc {
-            return false;
+            return;
         }
+        // companion model: i = ag0·C·v + history, a conductance ag0·C and a current source
         let ag0 = ctx.integ.ag0();
         for k in 0..self.c.len() {
-            let (na, nb) = (self.a[k], self.b[k]);
-            let v = x[na] - x[nb];
-            let s = self.state[k];
-            st.s[0][s] = self.c[k] * v;
-            let i = ctx.integ.integrate(st, s);
-            let geq = ag0 * self.c[k];
-            let ceq = i - geq * v;
-            stamp_g(a, &self.slots[k], geq);
-            b[na] -= ceq;
-            b[nb] += ceq;
+            let ceq = ctx.integ.history(st, self.state[k]);
+            stamp_g(a, &self.slots[k], ag0 * self.c[k]);
+            b[self.a[k]] -= ceq;
+            b[self.b[k]] += ceq;
         }
-        false
+    }
+    fn settle(&self, ctx: &LoadCtx, x: &[f64], st: &mut States) {
+        if ctx.mode == Mode::Dc {
+            return;
+        }
+        for k in 0..self.c.len() {
+            let s = self.state[k];
+            st.s[0][s] = self.c[k] * (x[self.a[k]] - x[self.b[k]]);
+            ctx.integ.integrate(st, s);
+        }
     }
     fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
         for k in 0..self.c.len() {

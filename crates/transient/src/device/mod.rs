@@ -73,6 +73,11 @@ impl Layout {
         self.is_current[i]
     }
 
+    /// For every unknown (index 0 is ground), whether it is a branch current.
+    pub fn current_flags(&self) -> &[bool] {
+        &self.is_current
+    }
+
     /// True when unknown `i` is an internal node.
     pub fn is_internal(&self, i: usize) -> bool {
         self.internal[i]
@@ -159,6 +164,16 @@ pub trait Device: Send + Sync {
         a: &mut [f64],
         b: &mut [f64],
     ) -> bool;
+    /// Stamp the part that is fixed for one time point: it depends on the step's integration
+    /// coefficients and on the accepted history, not on the solution estimate (a linear
+    /// capacitor's companion conductance and history current). Loaded once per attempt at
+    /// a time point, before its Newton iterations, into a copy of the static part; a device
+    /// that stamps here sets the states of that part at the solution in
+    /// [`Device::settle`], not in [`Device::load`].
+    fn load_step(&self, _ctx: &LoadCtx, _states: &States, _a: &mut [f64], _b: &mut [f64]) {}
+    /// A time point converged at `x`: set the integration states of the part stamped by
+    /// [`Device::load_step`] (charges and their derivatives at the solution).
+    fn settle(&self, _ctx: &LoadCtx, _x: &[f64], _states: &mut States) {}
     /// Device convergence test at the new solution `x` (after a solve).
     fn converged(&self, _ctx: &LoadCtx, _x: &[f64]) -> bool {
         true

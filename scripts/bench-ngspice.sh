@@ -9,7 +9,8 @@
 # the first 1% of the run).
 #
 # Environment: FREQPROP (a freqprop binary to use instead of building one), OUT (work dir,
-# default out/bench-ngspice), DOC (default docs/performance.md).
+# default out/bench-ngspice), DOC (default docs/performance.md), REPEAT (runs of each
+# program per deck, alternating, median reported; default 3).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,7 +25,9 @@ if [ -z "${FREQPROP:-}" ]; then
 fi
 [ -x "$FREQPROP" ] || { echo "bench-ngspice: no freqprop binary at $FREQPROP" >&2; exit 1; }
 
+repeat=${REPEAT:-3}
 now() { date +%s.%N; }
+median() { python3 -c "import statistics, sys; print('%.3f' % statistics.median(map(float, sys.argv[1:])))" "$@"; }
 secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
 # TSTOP of a deck's .tran line, in seconds
@@ -52,15 +55,24 @@ for deck in tests/ngspice/*.cir; do
     rm -f "$ng_raw" "$fp_raw" "$fp_h5"
     echo "== $name" >&2
 
-    t0=$(now)
-    if ngspice -b -r "$ng_raw" "$deck" >"$out/$name.ngspice.log" 2>&1; then ng_ok=1; else ng_ok=0; fi
-    t1=$(now)
-    ng_s=$(secs "$t0" "$t1")
+    # REPEAT runs of each program, alternating, so that a slow moment of a shared machine
+    # falls on both; the median of each is reported
+    ng_times=(); fp_times=(); ng_ok=1; fp_ok=1
+    for _ in $(seq "$repeat"); do
+        rm -f "$ng_raw" "$fp_raw" "$fp_h5"
+        t0=$(now)
+        if ! ngspice -b -r "$ng_raw" "$deck" >"$out/$name.ngspice.log" 2>&1; then ng_ok=0; fi
+        t1=$(now)
+        ng_times+=("$(secs "$t0" "$t1")")
 
-    t0=$(now)
-    if "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=1; else fp_ok=0; fi
-    t1=$(now)
-    fp_s=$(secs "$t0" "$t1")
+        t0=$(now)
+        if ! "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=0; fi
+        t1=$(now)
+        fp_times+=("$(secs "$t0" "$t1")")
+        [ "$ng_ok" = 1 ] && [ "$fp_ok" = 1 ] || break
+    done
+    ng_s=$(median "${ng_times[@]}")
+    fp_s=$(median "${fp_times[@]}")
 
     nodes="?"; steps="?"; worst="n/a"; verdict="n/a"
     if [ "$ng_ok" = 1 ]; then
@@ -95,8 +107,10 @@ tmp="$doc.tmp"
     echo
     echo "Each deck of the cross-validation corpus (tests/ngspice/, see validation.md) is run by"
     echo "\`ngspice -b -r\` and by \`freqprop simulate\`; times are wall clock of the whole command,"
-    echo "start-up included, one run each. Steps are the points written (ngspice / freqprop). The"
-    echo "worst difference is the largest |freqprop − ngspice| of any node voltage over that node's"
+    echo "start-up included: the median of $repeat runs of each, taken in turn (ngspice, freqprop,"
+    echo "ngspice, …), so that a slow moment of a shared machine falls on both. Steps are the points"
+    echo "written (ngspice / freqprop). The worst difference is the largest |freqprop − ngspice| of"
+    echo "any node voltage over that node's"
     echo "swing, after the first 1% of the run (scripts/rawdiff.py); \"compare\" is the verdict of"
     echo "\`freqprop compare ngspice.raw freqprop.raw --from T --json\` at its default tolerance"
     echo "(T = 1% of TSTOP). Ratio = freqprop s / ngspice s: below 1, freqprop is faster."

@@ -72,8 +72,11 @@ impl Device for Capacitors {
         }
         // companion model: i = ag0·C·v + history, a conductance ag0·C and a current source
         let ag0 = ctx.integ.ag0();
+        let [wq1, wd1, wq2] = ctx.integ.history_weights();
+        let (s1, s2) = (&st.s[1], &st.s[2]);
         for k in 0..self.c.len() {
-            let ceq = ctx.integ.history(st, self.state[k]);
+            let s = self.state[k];
+            let ceq = wq1 * s1[s] + wd1 * s1[s + 1] + wq2 * s2[s];
             stamp_g(a, &self.slots[k], ag0 * self.c[k]);
             b[self.a[k]] -= ceq;
             b[self.b[k]] += ceq;

@@ -76,28 +76,39 @@ impl Device for Inductors {
     }
     fn load(
         &mut self,
-        ctx: &LoadCtx,
-        x: &[f64],
-        st: &mut States,
-        a: &mut [f64],
-        b: &mut [f64],
+        _ctx: &LoadCtx,
+        _x: &[f64],
+        _st: &mut States,
+        _a: &mut [f64],
+        _b: &mut [f64],
     ) -> bool {
-        if ctx.mode == Mode::Dc {
-            return false;
-        }
-        let ag0 = ctx.integ.ag0();
-        for k in 0..self.l.len() {
-            let br = self.branch[k];
-            let s = self.state[k];
-            let i = x[br];
-            st.s[0][s] = self.l[k] * i;
-            let v = ctx.integ.integrate(st, s);
-            let req = ag0 * self.l[k];
-            // v(a) - v(b) - req*i = v - req*i (history part)
-            a[self.diag[k]] -= req;
-            b[br] += v - req * i;
-        }
+        // a short in DC (the static incidence); in transient analysis the whole stamp is
+        // fixed for the time point (load_step): the flux is linear in the current
         false
+    }
+    fn load_step(&self, ctx: &LoadCtx, st: &States, a: &mut [f64], b: &mut [f64]) {
+        if ctx.mode == Mode::Dc {
+            return;
+        }
+        // companion model of the branch equation v(a) − v(b) = ag0·L·i + history
+        let ag0 = ctx.integ.ag0();
+        let [wq1, wd1, wq2] = ctx.integ.history_weights();
+        let (s1, s2) = (&st.s[1], &st.s[2]);
+        for k in 0..self.l.len() {
+            let s = self.state[k];
+            a[self.diag[k]] -= ag0 * self.l[k];
+            b[self.branch[k]] += wq1 * s1[s] + wd1 * s1[s + 1] + wq2 * s2[s];
+        }
+    }
+    fn settle(&self, ctx: &LoadCtx, x: &[f64], st: &mut States) {
+        if ctx.mode == Mode::Dc {
+            return;
+        }
+        for k in 0..self.l.len() {
+            let s = self.state[k];
+            st.s[0][s] = self.l[k] * x[self.branch[k]];
+            ctx.integ.integrate(st, s);
+        }
     }
     fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
         for k in 0..self.l.len() {

@@ -1,6 +1,8 @@
 //! Devices: each kind knows how to claim its unknowns, declare its matrix entries (the stamp
-//! map), load itself for one Newton iteration, limit its Newton step, test its own
-//! convergence and estimate its truncation error. Analyses never special-case a device.
+//! map), stamp what never changes (`load_static`), what is fixed for a time point
+//! (`load_step`) and what moves with the estimate (`load`, each Newton iteration), limit its
+//! Newton step, test its own convergence and estimate its truncation error. Analyses never
+//! special-case a device.
 //!
 //! Devices are grouped by kind (structure of arrays): one [`Device`] object holds every
 //! resistor, another every diode, and so on.

@@ -57,7 +57,8 @@ pub struct Stats {
     /// Seconds in device evaluation and assembly (the static part's copy, every device's
     /// load, shunts, the Newton residual).
     pub load_seconds: f64,
-    /// Of `load_seconds`, the seconds inside the devices' loads (evaluation and stamping).
+    /// Of `load_seconds`, the seconds inside the devices' loads (evaluation and stamping, both
+    /// the parts loaded once per time point and those loaded every iteration).
     pub device_seconds: f64,
     /// Seconds in numeric factorization.
     pub factor_seconds: f64,

@@ -476,9 +476,12 @@ impl Simulator {
         }
         self.step_a.copy_from_slice(&self.base);
         self.step_b.iter_mut().for_each(|v| *v = 0.0);
+        let td = Instant::now();
         for d in self.devices.all() {
             d.load_step(ctx, &self.states, &mut self.step_a, &mut self.step_b);
         }
+        // device loads, whether per time point or per iteration
+        self.stats.device_seconds += td.elapsed().as_secs_f64();
         self.step_key = Some(key);
     }
 

@@ -269,12 +269,11 @@ impl Simulator {
                 }
                 // step cutting is exhausted: gmin stepping, then source stepping, at this step
                 match self.rescue_point(&mut ctx, &xprev, t, itl) {
-                    Some((x, Rescue::Gmin)) => {
-                        summary.gmin_rescues += 1;
-                        xnew.copy_from_slice(&x);
-                    }
-                    Some((x, Rescue::Source)) => {
-                        summary.source_rescues += 1;
+                    Some((x, how)) => {
+                        match how {
+                            Rescue::Gmin => summary.gmin_rescues += 1,
+                            Rescue::Source => summary.source_rescues += 1,
+                        }
                         xnew.copy_from_slice(&x);
                     }
                     None => {

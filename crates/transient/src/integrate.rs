@@ -118,18 +118,24 @@ impl Integrator {
         self.ag[0]
     }
 
-    /// The part of the derivative that does not depend on the newest quantity, as weights
-    /// `[w_q1, w_d1, w_q2]` of the last accepted quantity, its derivative and the quantity
-    /// before it: the derivative is `ag0·q + w_q1·q1 + w_d1·q1' + w_q2·q2`. For a quantity
-    /// linear in the unknowns (a linear capacitor's charge) this history is the companion
-    /// model's current source, fixed for the whole time point.
+    /// The companion model of quantities linear in the unknowns (a linear capacitor's charge,
+    /// an inductor's flux) for this step, prepared once for all of them: see [`Companion`].
     #[inline]
-    pub fn history_weights(&self) -> [f64; 3] {
-        match (self.order, self.method) {
+    pub fn companion(&self) -> Companion {
+        let w = match (self.order, self.method) {
             (1, _) | (_, Method::Euler) => [self.ag[1], 0.0, 0.0],
             (_, Method::Trap) => [-self.ag[0], -1.0, 0.0],
             (_, Method::Gear) => [self.ag[1], 0.0, self.ag[2]],
-        }
+        };
+        Companion { ag0: self.ag[0], w }
+    }
+
+    /// Set the quantity at `slot` to `q` at the solution and integrate it (its derivative to
+    /// `slot + 1`): the states of a quantity stamped by its [`Companion`].
+    #[inline]
+    pub fn settle(&self, st: &mut States, slot: usize, q: f64) {
+        st.s[0][slot] = q;
+        self.integrate(st, slot);
     }
 
     /// Integrate the quantity at `slot` (already written to `states.s[0][slot]`): writes the
@@ -213,6 +219,26 @@ impl Integrator {
     }
 }
 
+/// The companion model of one step for a quantity `q` linear in the unknowns: its derivative
+/// is `ag0·q + history`, the history a fixed combination of the accepted points (`s[1..]`),
+/// so that the whole stamp (a conductance `ag0·C`, a current source `history`) is fixed for
+/// the time point.
+#[derive(Debug, Clone, Copy)]
+pub struct Companion {
+    /// The derivative's coefficient on the newest quantity.
+    pub ag0: f64,
+    /// Weights of the last accepted quantity, its derivative, and the quantity before it.
+    w: [f64; 3],
+}
+
+impl Companion {
+    /// The history part of the derivative of the quantity at `slot`.
+    #[inline]
+    pub fn history(&self, st: &States, slot: usize) -> f64 {
+        self.w[0] * st.s[1][slot] + self.w[1] * st.s[1][slot + 1] + self.w[2] * st.s[2][slot]
+    }
+}
+
 /// SPICE's truncation error test for one step (from [`Integrator::truncation`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Truncation {
@@ -255,7 +281,7 @@ mod tests {
     /// The companion model's split, `ag0·q + history`, is the derivative `integrate` gives,
     /// for every method and order on unequal steps.
     #[test]
-    fn history_weights_complete_the_derivative() {
+    fn companion_completes_the_derivative() {
         let mut st = States::new(2);
         let (q0, q1, d1, q2) = (3.7e-12, 3.1e-12, 2.9e-7, 2.2e-12);
         st.s[0][0] = q0;
@@ -272,8 +298,8 @@ mod tests {
                 };
                 integ.update();
                 let d = integ.integrate(&mut st, 0);
-                let [wq1, wd1, wq2] = integ.history_weights();
-                let split = integ.ag0() * q0 + wq1 * q1 + wd1 * d1 + wq2 * q2;
+                let comp = integ.companion();
+                let split = comp.ag0 * q0 + comp.history(&st, 0);
                 // the split sums terms about q/h in size, the derivative q'‑sized: rounding
                 // of the larger terms bounds the difference
                 let scale = integ.ag0().abs() * q0;

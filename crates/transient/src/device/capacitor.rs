@@ -71,13 +71,10 @@ impl Device for Capacitors {
             return;
         }
         // companion model: i = ag0·C·v + history, a conductance ag0·C and a current source
-        let ag0 = ctx.integ.ag0();
-        let [wq1, wd1, wq2] = ctx.integ.history_weights();
-        let (s1, s2) = (&st.s[1], &st.s[2]);
+        let comp = ctx.integ.companion();
         for k in 0..self.c.len() {
-            let s = self.state[k];
-            let ceq = wq1 * s1[s] + wd1 * s1[s + 1] + wq2 * s2[s];
-            stamp_g(a, &self.slots[k], ag0 * self.c[k]);
+            let ceq = comp.history(st, self.state[k]);
+            stamp_g(a, &self.slots[k], comp.ag0 * self.c[k]);
             b[self.a[k]] -= ceq;
             b[self.b[k]] += ceq;
         }
@@ -87,9 +84,8 @@ impl Device for Capacitors {
             return;
         }
         for k in 0..self.c.len() {
-            let s = self.state[k];
-            st.s[0][s] = self.c[k] * (x[self.a[k]] - x[self.b[k]]);
-            ctx.integ.integrate(st, s);
+            let q = self.c[k] * (x[self.a[k]] - x[self.b[k]]);
+            ctx.integ.settle(st, self.state[k], q);
         }
     }
     fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {

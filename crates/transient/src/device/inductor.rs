@@ -91,13 +91,10 @@ impl Device for Inductors {
             return;
         }
         // companion model of the branch equation v(a) − v(b) = ag0·L·i + history
-        let ag0 = ctx.integ.ag0();
-        let [wq1, wd1, wq2] = ctx.integ.history_weights();
-        let (s1, s2) = (&st.s[1], &st.s[2]);
+        let comp = ctx.integ.companion();
         for k in 0..self.l.len() {
-            let s = self.state[k];
-            a[self.diag[k]] -= ag0 * self.l[k];
-            b[self.branch[k]] += wq1 * s1[s] + wd1 * s1[s + 1] + wq2 * s2[s];
+            a[self.diag[k]] -= comp.ag0 * self.l[k];
+            b[self.branch[k]] += comp.history(st, self.state[k]);
         }
     }
     fn settle(&self, ctx: &LoadCtx, x: &[f64], st: &mut States) {
@@ -105,9 +102,8 @@ impl Device for Inductors {
             return;
         }
         for k in 0..self.l.len() {
-            let s = self.state[k];
-            st.s[0][s] = self.l[k] * x[self.branch[k]];
-            ctx.integ.integrate(st, s);
+            let q = self.l[k] * x[self.branch[k]];
+            ctx.integ.settle(st, self.state[k], q);
         }
     }
     fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {

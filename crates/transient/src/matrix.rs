@@ -114,6 +114,21 @@ impl Pattern {
         SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.col_ptr, None, &self.row_idx)
     }
 
+    /// `r −= A·x` for matrix values `values` (slots of this pattern), with `x` and `r`
+    /// indexed by 0-based unknown (length n). Columns where `x` is zero are skipped: for
+    /// finite values they would subtract only zeros.
+    pub fn sub_product(&self, values: &[f64], x: &[f64], r: &mut [f64]) {
+        let (cp, ri) = (&self.col_ptr, &self.row_idx);
+        for (c, &xc) in x[..self.n].iter().enumerate() {
+            if xc != 0.0 {
+                let (k0, k1) = (cp[c], cp[c + 1]);
+                for (&row, &a) in ri[k0..k1].iter().zip(&values[k0..k1]) {
+                    r[row] -= a * xc;
+                }
+            }
+        }
+    }
+
     /// Iterate over (row, col, slot), rows and columns 1-based.
     pub fn entries(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         (0..self.n).flat_map(move |c| {
@@ -481,13 +496,7 @@ impl Solver {
         self.solve_plain(b);
         let x = &mut b[1..=n];
         self.res.copy_from_slice(&self.rhs);
-        let p = &self.pattern;
-        for c in 0..n {
-            let xc = x[c];
-            for k in p.col_ptr[c]..p.col_ptr[c + 1] {
-                self.res[p.row_idx[k]] -= self.values[k] * xc;
-            }
-        }
+        self.pattern.sub_product(&self.values, x, &mut self.res);
         self.fast
             .as_mut()
             .expect("static-pivot LU")

@@ -570,17 +570,8 @@ impl Simulator {
                 self.stats.reuses += 1;
             }
             // residual b − A·x into b (assembly); the solve turns it into the update
-            let (cp, ri) = (self.pattern.col_ptr(), self.pattern.row_idx());
-            let rhs = &mut self.b[1..];
-            for c in 0..n {
-                let xc = x[c + 1];
-                if xc != 0.0 {
-                    let (k0, k1) = (cp[c], cp[c + 1]);
-                    for (&r, &a) in ri[k0..k1].iter().zip(&self.a[k0..k1]) {
-                        rhs[r] -= a * xc;
-                    }
-                }
-            }
+            self.pattern
+                .sub_product(&self.a, &x[1..=n], &mut self.b[1..=n]);
             let t2 = Instant::now();
             self.stats.load_seconds += (t2 - t1).as_secs_f64();
             self.solver.solve_plain(&mut self.b);

@@ -31,7 +31,9 @@ pub struct StaticLu {
     li: Vec<u32>,
     lx: Vec<f64>,
     ux: Vec<f64>,
-    d: Vec<f64>,
+    /// Reciprocals of the pivots (D of L·D·U): the solves and the factorization multiply by
+    /// them, so that no division sits on the back substitution's chain of dependent rows.
+    dinv: Vec<f64>,
     /// For each row k (new order): its pattern (columns j < k, ascending) as positions into
     /// `li/lx/ux` where (k, j) is stored, and the end of column j's entries with row < k.
     rp: Vec<usize>,
@@ -190,7 +192,7 @@ impl StaticLu {
             li,
             lx: vec![0.0; lnz],
             ux: vec![0.0; lnz],
-            d: vec![0.0; n],
+            dinv: vec![0.0; n],
             rp,
             row_pos,
             row_col,
@@ -248,7 +250,7 @@ impl StaticLu {
                 let j = self.row_col[q];
                 let pos = self.row_pos[q];
                 let u = x[j];
-                let l = u / self.d[j];
+                let l = u * self.dinv[j];
                 x[j] = 0.0;
                 for p in self.lp[j]..pos {
                     x[self.li[p] as usize] -= self.lx[p] * u;
@@ -264,7 +266,7 @@ impl StaticLu {
                     unknown: self.perm[k],
                 });
             }
-            self.d[k] = dk;
+            self.dinv[k] = 1.0 / dk;
         }
         Ok(())
     }
@@ -286,7 +288,7 @@ impl StaticLu {
                 let j = self.row_col[q];
                 let pos = self.row_pos[q];
                 let u = x[j];
-                let l = y[j] / self.d[j];
+                let l = y[j] * self.dinv[j];
                 x[j] = 0.0;
                 y[j] = 0.0;
                 // entries of column j with rows below j and above k
@@ -309,7 +311,7 @@ impl StaticLu {
                     unknown: self.perm[k],
                 });
             }
-            self.d[k] = dk;
+            self.dinv[k] = 1.0 / dk;
         }
         Ok(())
     }
@@ -321,7 +323,7 @@ impl StaticLu {
         for k in 0..n {
             w[k] = b[self.perm[k]];
         }
-        let (lp, li, lx, ux, d) = (&self.lp, &self.li, &self.lx, &self.ux, &self.d);
+        let (lp, li, lx, ux, dinv) = (&self.lp, &self.li, &self.lx, &self.ux, &self.dinv);
         // L (unit lower, by columns); slices zipped so that only `w` is bounds-checked
         for j in 0..n {
             let v = w[j];
@@ -336,7 +338,7 @@ impl StaticLu {
         // partial sums, so that the multiply-adds do not wait on one another
         for j in (0..n).rev() {
             let (p0, p1) = (lp[j], lp[j + 1]);
-            w[j] = (w[j] - sparse_dot(&li[p0..p1], &ux[p0..p1], w)) / d[j];
+            w[j] = (w[j] - sparse_dot(&li[p0..p1], &ux[p0..p1], w)) * dinv[j];
         }
         for k in 0..n {
             b[self.perm[k]] = w[k];
@@ -352,7 +354,7 @@ impl StaticLu {
             w[k] = b[self.perm[k]];
         }
         for j in 0..n {
-            let v = w[j] / self.d[j];
+            let v = w[j] * self.dinv[j];
             w[j] = v;
             if v != 0.0 {
                 for p in self.lp[j]..self.lp[j + 1] {

@@ -279,7 +279,7 @@ fn put_text(g: &Group, path: &Path, name: &str, s: &str) -> Result<(), LearnErro
     g.new_dataset::<VarLenUnicode>()
         .shape(())
         .create(name)
-        .and_then(|d| d.write_scalar(&v))
+        .and_then(|d| store::h5::write_vlen_strings(&d, std::slice::from_ref(&v)))
         .map_err(|e| h5e(path, name, e))
 }
 
@@ -291,7 +291,7 @@ fn put_strings(g: &Group, path: &Path, name: &str, s: &[String]) -> Result<(), L
     g.new_dataset::<VarLenUnicode>()
         .shape(v.len())
         .create(name)
-        .and_then(|d| d.write_raw(&v))
+        .and_then(|d| store::h5::write_vlen_strings(&d, &v))
         .map_err(|e| h5e(path, name, e))
 }
 

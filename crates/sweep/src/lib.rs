@@ -435,7 +435,7 @@ fn write_strings(file: &hdf5::File, path: &Path, name: &str, v: &[String]) -> st
     file.new_dataset::<VarLenUnicode>()
         .shape(v.len())
         .create(name)
-        .and_then(|d| d.write_raw(&v))
+        .and_then(|d| store::h5::write_vlen_strings(&d, &v))
         .map_err(|e| h5err(path, e))
 }
 

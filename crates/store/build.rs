@@ -12,8 +12,9 @@
 //! How: a directory in `OUT_DIR` holding only a link to the archive goes on the linker's
 //! search path ahead of the system one, so that `-lhdf5` finds `libhdf5.a` there first; the
 //! archive's own dependencies (`Extra libraries` of `libhdf5.settings`, less libcurl and
-//! libcrypto) are linked as shared libraries. Without the archive, or with
-//! `FREQPROP_HDF5_DYNAMIC=1`, nothing changes and HDF5 is linked as the shared library.
+//! libcrypto) are linked as shared libraries. Without the archive, with `HDF5_DIR` set (a
+//! cluster's HDF5 module: its archive may not be position-independent, or may need MPI), or
+//! with `FREQPROP_HDF5_DYNAMIC=1`, nothing changes and HDF5 is linked as the shared library.
 
 use std::env;
 use std::fs;
@@ -25,6 +26,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=HDF5_DIR");
     println!("cargo::rerun-if-env-changed=PKG_CONFIG_PATH");
     if env::var_os("FREQPROP_HDF5_DYNAMIC").is_some_and(|v| v != "0")
+        || env::var_os("HDF5_DIR").is_some()
         || env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux")
     {
         return;
@@ -62,12 +64,9 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     fs::copy(target, link).map(|_| ())
 }
 
-/// The directory hdf5-metno-sys links from: `$HDF5_DIR/lib`, else the `-L` directory of
-/// pkg-config's `hdf5` that holds the library (Debian: `/usr/lib/x86_64-linux-gnu/hdf5/serial`).
+/// The directory hdf5-metno-sys links from when it finds HDF5 through pkg-config: the `-L`
+/// directory of `hdf5` that holds the library (Debian: `/usr/lib/x86_64-linux-gnu/hdf5/serial`).
 fn hdf5_libdir() -> Option<PathBuf> {
-    if let Some(d) = env::var_os("HDF5_DIR") {
-        return Some(PathBuf::from(d).join("lib"));
-    }
     let out = Command::new("pkg-config")
         .args(["--libs-only-L", "hdf5"])
         .output()

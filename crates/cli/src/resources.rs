@@ -173,9 +173,9 @@ fn add_simulator(e: &mut Estimate, s: &SimSize, label: &str) {
     // Static-pivot LU: per factor entry, L and U values and their shared index structure
     // (li, row_pos, row_col) ~ 20 bytes per entry of L+U.
     e.add(&format!("{label}LU factors"), mul(s.factor_nnz, 20));
-    // Work vectors: right-hand side, solution, predictor and history, LU work arrays,
-    // integration states (newest four of each), node-indexed arrays.
-    e.add(&format!("{label}work vectors"), mul(n, 40 * 8));
+    // Work vectors: right-hand side, solution, predictor and history (five past solutions),
+    // LU work arrays, integration states (newest four of each), node-indexed arrays.
+    e.add(&format!("{label}work vectors"), mul(n, 42 * 8));
 }
 
 /// Points a transient run writes, before decimation: exact for the TSTEP grids; for every

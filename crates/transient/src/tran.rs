@@ -1,8 +1,9 @@
 //! Transient analysis: variable-step integration with truncation-error control, breakpoints,
-//! a linear predictor for each Newton start, and streaming output.
+//! a polynomial predictor for each Newton start (predict.rs), and streaming output.
 
 use crate::device::Mode;
 use crate::integrate::Integrator;
+use crate::predict::Predictor;
 use crate::sim::Simulator;
 use crate::SimError;
 use circuit::{Method, Tran, WaveSink};
@@ -175,9 +176,9 @@ impl Simulator {
                 summary.points_written += 1;
                 Ok(())
             };
-        let mut xprev = x.clone(); // last accepted
-        let mut xprev2 = x.clone(); // the one before
-        let mut xprev3 = x.clone(); // and the one before that
+        // the last accepted solutions, for the predictor (and the last one for output and
+        // rescue)
+        let mut past = Predictor::new(0.0, &x);
         let mut xnew = x.clone();
         let mut t = 0.0f64;
         // points to write after each step: times and values (n + 1 per point), reused
@@ -237,26 +238,18 @@ impl Simulator {
             integ.update();
             let tn = t + htry;
             let mut ctx = self.ctx(Mode::Tran, tn, tstep, tstop, integ);
-            // predictor: extrapolation of the last accepted points, quadratic (three points on
-            // one side of the last breakpoint) at second order, whose error is then of the
-            // order of the truncation error, linear otherwise
+            // predictor: the polynomial through the last accepted points, of degree up to
+            // predict::MAX_ORDER when they all lie on one side of the last breakpoint and the
+            // method is of second order (see predict.rs for why and what it saves), linear
+            // otherwise, the last point itself after a rescue
             self.restore_devices();
-            if integ.order >= 2 && accepted_since_bp >= 2 && smooth_since >= 2 {
-                let (h0, h1, h2) = (htry, integ.h[1], integ.h[2]);
-                let l0 = (h0 + h1) * (h0 + h1 + h2) / (h1 * (h1 + h2));
-                let l1 = -h0 * (h0 + h1 + h2) / (h1 * h2);
-                let l2 = h0 * (h0 + h1) / ((h1 + h2) * h2);
-                for i in 1..=n {
-                    xnew[i] = l0 * xprev[i] + l1 * xprev2[i] + l2 * xprev3[i];
-                }
-            } else if smooth_since > 0 {
-                let r = htry / integ.h[1];
-                for i in 1..=n {
-                    xnew[i] = xprev[i] + (xprev[i] - xprev2[i]) * r;
-                }
+            let smooth = accepted_since_bp.min(smooth_since);
+            let degree = if integ.order >= 2 && smooth >= 2 {
+                smooth
             } else {
-                xnew.copy_from_slice(&xprev);
-            }
+                usize::from(smooth_since > 0)
+            };
+            past.predict(degree, tn, &mut xnew);
             let itl = self.options.itl4.max(10);
             let mut rescued = false;
             if let Err(f) = self.newton(&mut ctx, &mut xnew, itl) {
@@ -268,7 +261,7 @@ impl Simulator {
                     continue;
                 }
                 // step cutting is exhausted: gmin stepping, then source stepping, at this step
-                match self.rescue_point(&mut ctx, &xprev, t, itl) {
+                match self.rescue_point(&mut ctx, past.last(), t, itl) {
                     Some((x, how)) => {
                         match how {
                             Rescue::Gmin => summary.gmin_rescues += 1,
@@ -325,7 +318,7 @@ impl Simulator {
             summary.accepted += 1;
             accepted_since_bp += 1;
             smooth_since = if rescued { 0 } else { smooth_since + 1 };
-            out.points_between(tprev, &xprev, t, &xnew, eps, &mut pts_t, &mut pts_x);
+            out.points_between(tprev, past.last(), t, &xnew, eps, &mut pts_t, &mut pts_x);
             for (k, &tp) in pts_t.iter().enumerate() {
                 emit(
                     tp,
@@ -335,9 +328,7 @@ impl Simulator {
                 )
                 .map_err(|m| self.output_failure(m, &mut summary, it0, start))?;
             }
-            std::mem::swap(&mut xprev3, &mut xprev2);
-            std::mem::swap(&mut xprev2, &mut xprev);
-            xprev.copy_from_slice(&xnew);
+            past.push(t, &xnew);
             integ.h = [htry, htry, integ.h[1], integ.h[2]];
             h = hnew.min(hmax);
             if rescued {

@@ -29,6 +29,27 @@ pub struct AtomicPath {
     target: PathBuf,
     tmp: PathBuf,
     done: bool,
+    /// The temporary file opened for [`AtomicPath::start_writeback`].
+    writeback: Option<File>,
+}
+
+/// Ask the kernel to start writing `file`'s dirty pages to disk now, without waiting for
+/// them (Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`; elsewhere nothing). The fsync
+/// before the rename then has only what was written since left to wait for: on a 12 MB
+/// rawfile of random_network it took 12 ms at the end of the run, after the whole file had
+/// been written in the page cache.
+pub fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a system call on a descriptor `file` keeps open; a failure only loses the
+        // hint (the fsync of the commit still makes the file durable)
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
 }
 
 impl AtomicPath {
@@ -40,6 +61,19 @@ impl AtomicPath {
             target,
             tmp,
             done: false,
+            writeback: None,
+        }
+    }
+
+    /// Start writing back what has been written to the temporary file so far (see
+    /// [`start_writeback`]), for writers such as HDF5 that open the file by name: the file is
+    /// opened read-only the first time.
+    pub fn start_writeback(&mut self) {
+        if self.writeback.is_none() {
+            self.writeback = File::open(&self.tmp).ok();
+        }
+        if let Some(f) = &self.writeback {
+            start_writeback(f);
         }
     }
 
@@ -62,10 +96,13 @@ impl AtomicPath {
         res
     }
 
-    fn commit_inner(&self) -> Result<()> {
-        File::open(&self.tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| StoreError::io(&self.tmp, e))?;
+    fn commit_inner(&mut self) -> Result<()> {
+        let f = match self.writeback.take() {
+            Some(f) => f,
+            None => File::open(&self.tmp).map_err(|e| StoreError::io(&self.tmp, e))?,
+        };
+        f.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
+        drop(f);
         std::fs::rename(&self.tmp, &self.target).map_err(|e| StoreError::io(&self.target, e))?;
         // Make the rename durable; not all platforms allow opening a directory.
         if let Some(dir) = self.target.parent() {
@@ -139,6 +176,7 @@ impl AtomicFile {
                 target: PathBuf::new(),
                 tmp: PathBuf::new(),
                 done: true,
+                writeback: None,
             },
         );
         guard.commit()

@@ -406,6 +406,10 @@ impl WaveSink for H5WaveWriter {
         self.buf_rows.extend_from_slice(values);
         if self.buf_time.len() >= self.flush_every {
             self.flush_points()?;
+            // what HDF5 has handed to the file so far goes to disk while the run goes on
+            if let Some(g) = self.guard.as_mut() {
+                g.start_writeback();
+            }
         }
         Ok(())
     }

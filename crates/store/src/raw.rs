@@ -1111,9 +1111,14 @@ pub struct RawWaveWriter {
     n_signals: usize,
     n_points: usize,
     buf: Vec<u8>,
+    /// Bytes written since the last [`crate::atomic::start_writeback`].
+    unsynced: usize,
 }
 
 const NPOINTS_FIELD: usize = 20;
+
+/// Bytes written between two writeback hints ([`crate::atomic::start_writeback`]).
+const WRITEBACK_EVERY: usize = 4 << 20;
 
 impl RawWaveWriter {
     /// A writer for `path` (nothing is created before [`WaveSink::begin`]).
@@ -1126,6 +1131,7 @@ impl RawWaveWriter {
             n_signals: 0,
             n_points: 0,
             buf: Vec::new(),
+            unsynced: 0,
         }
     }
 
@@ -1207,6 +1213,13 @@ impl WaveSink for RawWaveWriter {
         out.write_all(&self.buf)
             .map_err(|e| StoreError::io(guard.tmp_path(), e))?;
         self.n_points += 1;
+        self.unsynced += self.buf.len();
+        if self.unsynced >= WRITEBACK_EVERY {
+            // the file's pages so far go to disk while the run goes on (the buffered tail
+            // follows with the next hint or the fsync of the commit)
+            crate::atomic::start_writeback(out.get_ref());
+            self.unsynced = 0;
+        }
         Ok(())
     }
 

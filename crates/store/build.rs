@@ -22,6 +22,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
+    // direct chunk writes (H5Dwrite_chunk) from HDF5 1.10.3, as hdf5-metno-sys found it
+    println!("cargo::rustc-check-cfg=cfg(hdf5_direct_chunk)");
+    if env::var_os("DEP_HDF5_VERSION_1_10_3").is_some() {
+        println!("cargo::rustc-cfg=hdf5_direct_chunk");
+    }
     println!("cargo::rerun-if-env-changed=FREQPROP_HDF5_DYNAMIC");
     println!("cargo::rerun-if-env-changed=HDF5_DIR");
     println!("cargo::rerun-if-env-changed=PKG_CONFIG_PATH");

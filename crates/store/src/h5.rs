@@ -389,8 +389,6 @@ impl H5WaveWriter {
                 )
             })?;
         if self.n_signals > 0 {
-            let block = ndarray::ArrayView2::from_shape((k, self.n_signals), &self.buf_rows)
-                .expect("buffer shape");
             let c = self.chunk_rows;
             let direct = cfg!(all(hdf5_direct_chunk, target_endian = "little"))
                 && c > 0
@@ -401,6 +399,9 @@ impl H5WaveWriter {
                     if direct {
                         write_column_chunks(sds, &self.buf_rows, k, n0, c, &mut self.tile)
                     } else {
+                        let block =
+                            ndarray::ArrayView2::from_shape((k, self.n_signals), &self.buf_rows)
+                                .expect("buffer shape");
                         sds.write_slice(block, (n0..n1, ..))
                     }
                 })

@@ -240,8 +240,9 @@ impl Simulator {
             let mut ctx = self.ctx(Mode::Tran, tn, tstep, tstop, integ);
             // predictor: the polynomial through the last accepted points, of degree up to
             // predict::MAX_ORDER when they all lie on one side of the last breakpoint and the
-            // method is of second order (see predict.rs for why and what it saves), linear
-            // otherwise, the last point itself after a rescue
+            // method is of second order (above 2 only while it amplifies the points' errors
+            // little; see predict.rs for why and what it saves), linear otherwise, the last
+            // point itself after a rescue
             self.restore_devices();
             let smooth = accepted_since_bp.min(smooth_since);
             let degree = if integ.order >= 2 && smooth >= 2 {

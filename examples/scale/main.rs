@@ -308,8 +308,63 @@ fn main() {
     }
 }
 
+/// The options, each taking one value (`--child`, `--mode` and `--raw` are the parent's
+/// arguments to a child run).
+const OPTIONS: &[&str] = &[
+    "--sizes",
+    "--steps",
+    "--drives",
+    "--ngspice-max",
+    "--ngspice-drives",
+    "--ngspice-timeout",
+    "--work",
+    "--out",
+    "--netlist",
+    "--drive",
+    "-o",
+    "--child",
+    "--mode",
+    "--raw",
+];
+
+const USAGE: &str = "\
+usage: scale [--sizes N,N,..] [--steps K,K,..] [--drives current,voltage]
+             [--ngspice-max N] [--ngspice-drives current,voltage] [--ngspice-timeout S]
+             [--work DIR] [--out FILE]
+       scale --netlist N [--drive current|voltage] -o FILE
+
+Times an N-node diode mesh with node capacitance (1,000 fixed 1 us steps by default) at each
+size in a child process, with ngspice on the same deck up to --ngspice-max nodes (default
+10000; 0: never), and writes a Markdown table (--out) with the fitted exponents.
+Defaults: --sizes 1000,10000,100000, --steps 1000 per size, both drives, --work out/scale.
+--netlist writes the deck of one size instead.";
+
+/// Refuse what is not an option with its value (so that a typo does not start a run of
+/// minutes with defaults); `--help` prints the usage.
+fn check_args(args: &[String]) -> Result<bool, String> {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--help" || a == "-h" {
+            return Ok(false);
+        }
+        if !OPTIONS.contains(&a) {
+            return Err(format!("unknown argument {a:?}\n{USAGE}"));
+        }
+        if i + 1 >= args.len() {
+            return Err(format!("{a} needs a value\n{USAGE}"));
+        }
+        i += 2;
+    }
+    Ok(true)
+}
+
 fn real_main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if !check_args(&args)? {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let drive_arg = arg_value(&args, "--drive").unwrap_or_else(|| "current".into());
     if let Some(n) = arg_value(&args, "--child") {
         let side: usize = n.parse().map_err(|_| format!("bad --child {n}"))?;

@@ -170,9 +170,10 @@ fn add_simulator(e: &mut Estimate, s: &SimSize, label: &str) {
     // Values: the static part, the working copy, the solver's copy for refinement; the LU's
     // map from matrix slots to factor positions (4 index arrays over A's entries).
     e.add(&format!("{label}matrix values"), mul(nnz, 3 * 8 + 2 * 16));
-    // Static-pivot LU: per factor entry, L and U values and their shared index structure
-    // (li, row_pos, row_col) ~ 20 bytes per entry of L+U.
-    e.add(&format!("{label}LU factors"), mul(s.factor_nnz, 20));
+    // Static-pivot LU: per off-diagonal entry of L (two entries of L+U), the values of L and
+    // U by columns and by rows (4 × 8 B) and the index structure (li 4, row_pos 8, row_col
+    // 4 B): 48 bytes, 24 per entry of L+U.
+    e.add(&format!("{label}LU factors"), mul(s.factor_nnz, 24));
     // Work vectors: right-hand side, solution, predictor and history (five past solutions),
     // LU work arrays, integration states (newest four of each), node-indexed arrays.
     e.add(&format!("{label}work vectors"), mul(n, 42 * 8));

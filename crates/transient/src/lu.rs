@@ -10,7 +10,8 @@
 //!
 //! With a symmetric pattern, row `k` of L and column `k` of U share one pattern (the reach
 //! of row `k` in the elimination tree), so L is stored by columns and U by rows in the same
-//! index arrays.
+//! index arrays, and again L by rows and U by columns in the row patterns' order: every
+//! triangular solve (A and Aᵀ, forward and back) is then a sequence of sparse dot products.
 
 // numeric kernels index several parallel arrays with one loop variable
 #![allow(clippy::needless_range_loop)]
@@ -34,11 +35,18 @@ pub struct StaticLu {
     /// Reciprocals of the pivots (D of L·D·U): the solves and the factorization multiply by
     /// them, so that no division sits on the back substitution's chain of dependent rows.
     dinv: Vec<f64>,
-    /// For each row k (new order): its pattern (columns j < k, ascending) as positions into
-    /// `li/lx/ux` where (k, j) is stored, and the end of column j's entries with row < k.
+    /// For each row k (new order): its pattern (columns j < k, ascending, `u32` like `li`) as
+    /// positions into `li/lx/ux` where (k, j) is stored, and the end of column j's entries
+    /// with row < k.
     rp: Vec<usize>,
     row_pos: Vec<usize>,
-    row_col: Vec<usize>,
+    row_col: Vec<u32>,
+    /// L's and U's values in the order of those row patterns (L by rows, U by columns, i.e.
+    /// the rows of Uᵀ), written by the factorization as it produces each row: the forward
+    /// substitutions then gather one row at a time, like the back substitutions, instead of
+    /// scattering each column's updates into the work vector.
+    lrow: Vec<f64>,
+    urow: Vec<f64>,
     /// For each k: the A slots of column k's entries A[i,k] with i ≤ k (new order) and of
     /// row k's entries A[k,j] with j ≤ k, with their new indices.
     ap: Vec<usize>,
@@ -161,7 +169,7 @@ impl StaticLu {
                 li[p] = k as u32;
                 next[j] += 1;
                 row_pos.push(p);
-                row_col.push(j);
+                row_col.push(j as u32);
             }
             rp[k + 1] = row_pos.len();
         }
@@ -190,6 +198,8 @@ impl StaticLu {
             perm,
             lp,
             li,
+            lrow: vec![0.0; lnz],
+            urow: vec![0.0; lnz],
             lx: vec![0.0; lnz],
             ux: vec![0.0; lnz],
             dinv: vec![0.0; n],
@@ -247,7 +257,7 @@ impl StaticLu {
             }
             let mut dk = x[k];
             for q in self.rp[k]..self.rp[k + 1] {
-                let j = self.row_col[q];
+                let j = self.row_col[q] as usize;
                 let pos = self.row_pos[q];
                 let u = x[j];
                 let l = u * self.dinv[j];
@@ -258,6 +268,8 @@ impl StaticLu {
                 dk -= l * u;
                 self.lx[pos] = l;
                 self.ux[pos] = u;
+                self.lrow[q] = l;
+                self.urow[q] = u;
             }
             x[k] = 0.0;
             if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
@@ -285,7 +297,7 @@ impl StaticLu {
             }
             let mut dk = x[k];
             for q in self.rp[k]..self.rp[k + 1] {
-                let j = self.row_col[q];
+                let j = self.row_col[q] as usize;
                 let pos = self.row_pos[q];
                 let u = x[j];
                 let l = y[j] * self.dinv[j];
@@ -300,6 +312,8 @@ impl StaticLu {
                 dk -= l * u;
                 self.lx[pos] = l;
                 self.ux[pos] = u;
+                self.lrow[q] = l;
+                self.urow[q] = u;
             }
             x[k] = 0.0;
             y[k] = 0.0;
@@ -323,16 +337,12 @@ impl StaticLu {
         for k in 0..n {
             w[k] = b[self.perm[k]];
         }
-        let (lp, li, lx, ux, dinv) = (&self.lp, &self.li, &self.lx, &self.ux, &self.dinv);
-        // L (unit lower, by columns); slices zipped so that only `w` is bounds-checked
-        for j in 0..n {
-            let v = w[j];
-            if v != 0.0 {
-                let (p0, p1) = (lp[j], lp[j + 1]);
-                for (&i, &l) in li[p0..p1].iter().zip(&lx[p0..p1]) {
-                    w[i as usize] -= l * v;
-                }
-            }
+        let (lp, li, ux, dinv) = (&self.lp, &self.li, &self.ux, &self.dinv);
+        let (rp, rc, lrow) = (&self.rp, &self.row_col, &self.lrow);
+        // L (unit lower), row by row: each row's dot product with the rows solved before it
+        for k in 0..n {
+            let (q0, q1) = (rp[k], rp[k + 1]);
+            w[k] -= sparse_dot(&rc[q0..q1], &lrow[q0..q1], w);
         }
         // U = D + strict upper, rows stored as columns of `ux`: each row's dot product in four
         // partial sums, so that the multiply-adds do not wait on one another
@@ -353,21 +363,15 @@ impl StaticLu {
         for k in 0..n {
             w[k] = b[self.perm[k]];
         }
-        for j in 0..n {
-            let v = w[j] * self.dinv[j];
-            w[j] = v;
-            if v != 0.0 {
-                for p in self.lp[j]..self.lp[j + 1] {
-                    w[self.li[p] as usize] -= self.ux[p] * v;
-                }
-            }
+        let (rp, rc, urow) = (&self.rp, &self.row_col, &self.urow);
+        for k in 0..n {
+            let (q0, q1) = (rp[k], rp[k + 1]);
+            w[k] = (w[k] - sparse_dot(&rc[q0..q1], &urow[q0..q1], w)) * self.dinv[k];
         }
+        let (lp, li, lx) = (&self.lp, &self.li, &self.lx);
         for j in (0..n).rev() {
-            let mut s = w[j];
-            for p in self.lp[j]..self.lp[j + 1] {
-                s -= self.lx[p] * w[self.li[p] as usize];
-            }
-            w[j] = s;
+            let (p0, p1) = (lp[j], lp[j + 1]);
+            w[j] -= sparse_dot(&li[p0..p1], &lx[p0..p1], w);
         }
         for k in 0..n {
             b[self.perm[k]] = w[k];

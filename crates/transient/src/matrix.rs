@@ -290,6 +290,18 @@ pub struct FaerLlt {
 /// reciprocal pivots computed once per factorization.
 #[derive(Debug)]
 struct SupernodalSolve {
+    sn: Supernodes,
+    /// fwd[i]: the original unknown at position i of faer's order.
+    fwd: Vec<usize>,
+    /// 1 / L[j, j].
+    dinv: Vec<f64>,
+    x: Vec<f64>,
+    tmp: Vec<f64>,
+}
+
+/// The supernodes of a factor: where each one's columns, pattern and values are.
+#[derive(Debug)]
+struct Supernodes {
     /// Supernode s covers columns begin[s]..begin[s + 1].
     begin: Vec<usize>,
     /// Supernode s's pattern (rows below its diagonal block) is rows[rp[s]..rp[s + 1]].
@@ -297,12 +309,25 @@ struct SupernodalSolve {
     rows: Vec<u32>,
     /// Supernode s's values are l_values[vp[s]..vp[s + 1]].
     vp: Vec<usize>,
-    /// fwd[i]: the original unknown at position i of faer's order.
-    fwd: Vec<usize>,
-    /// 1 / L[j, j].
-    dinv: Vec<f64>,
-    x: Vec<f64>,
-    tmp: Vec<f64>,
+}
+
+impl Supernodes {
+    fn len(&self) -> usize {
+        self.begin.len() - 1
+    }
+
+    /// Supernode `s` of the factor values `l`: its first column, its number of columns, its
+    /// pattern, and its `(c + r) × c` block by columns.
+    #[inline]
+    fn get<'a>(&'a self, s: usize, l: &'a [f64]) -> (usize, usize, &'a [u32], &'a [f64]) {
+        let c0 = self.begin[s];
+        (
+            c0,
+            self.begin[s + 1] - c0,
+            &self.rows[self.rp[s]..self.rp[s + 1]],
+            &l[self.vp[s]..self.vp[s + 1]],
+        )
+    }
 }
 
 impl SupernodalSolve {
@@ -327,10 +352,12 @@ impl SupernodalSolve {
         };
         let widest = (0..ns).map(|s| rp[s + 1] - rp[s]).max().unwrap_or(0);
         Some(SupernodalSolve {
-            begin,
-            rp,
-            rows,
-            vp,
+            sn: Supernodes {
+                begin,
+                rp,
+                rows,
+                vp,
+            },
             fwd,
             dinv: vec![0.0; n],
             x: vec![0.0; n],
@@ -340,11 +367,10 @@ impl SupernodalSolve {
 
     /// After a numeric factorization: the pivots' reciprocals.
     fn refresh(&mut self, l: &[f64]) {
-        for s in 0..self.begin.len() - 1 {
-            let (c0, c1) = (self.begin[s], self.begin[s + 1]);
-            let ld = (c1 - c0) + self.rp[s + 1] - self.rp[s];
-            let block = &l[self.vp[s]..self.vp[s + 1]];
-            for j in 0..c1 - c0 {
+        for s in 0..self.sn.len() {
+            let (c0, c, pat, block) = self.sn.get(s, l);
+            let ld = c + pat.len();
+            for j in 0..c {
                 self.dinv[c0 + j] = 1.0 / block[j * ld + j];
             }
         }
@@ -356,16 +382,11 @@ impl SupernodalSolve {
         for (xi, &f) in x.iter_mut().zip(&self.fwd) {
             *xi = b[f];
         }
-        let ns = self.begin.len() - 1;
         // forward: L·y = P·b, supernode by supernode
-        for s in 0..ns {
-            let (c0, c1) = (self.begin[s], self.begin[s + 1]);
-            let c = c1 - c0;
-            let pat = &self.rows[self.rp[s]..self.rp[s + 1]];
-            let r = pat.len();
-            let ld = c + r;
-            let block = &l[self.vp[s]..self.vp[s + 1]];
-            let tmp = &mut self.tmp[..r];
+        for s in 0..self.sn.len() {
+            let (c0, c, pat, block) = self.sn.get(s, l);
+            let (c1, ld) = (c0 + c, c + pat.len());
+            let tmp = &mut self.tmp[..pat.len()];
             tmp.iter_mut().for_each(|t| *t = 0.0);
             for j in 0..c {
                 let col = &block[j * ld..(j + 1) * ld];
@@ -383,14 +404,10 @@ impl SupernodalSolve {
             }
         }
         // back: Lᵀ·z = y, supernodes in reverse
-        for s in (0..ns).rev() {
-            let (c0, c1) = (self.begin[s], self.begin[s + 1]);
-            let c = c1 - c0;
-            let pat = &self.rows[self.rp[s]..self.rp[s + 1]];
-            let r = pat.len();
-            let ld = c + r;
-            let block = &l[self.vp[s]..self.vp[s + 1]];
-            let tmp = &mut self.tmp[..r];
+        for s in (0..self.sn.len()).rev() {
+            let (c0, c, pat, block) = self.sn.get(s, l);
+            let (c1, ld) = (c0 + c, c + pat.len());
+            let tmp = &mut self.tmp[..pat.len()];
             for (t, &i) in tmp.iter_mut().zip(pat) {
                 *t = x[i as usize];
             }

@@ -652,9 +652,24 @@ impl Trainer {
 
     /// One epoch: shuffle, minibatches (samples in parallel), updates, evaluation.
     /// `progress(done, total, running_loss)` is called after each minibatch.
+    ///
+    /// The epoch runs on a thread of rayon's pool (the caller waits for it once), so that each
+    /// minibatch's fork-join starts from a worker, which takes part in the batch and waits
+    /// for the other workers by working rather than sleeping. Called from outside the pool,
+    /// every minibatch would queue its samples for the workers and put the calling thread to
+    /// sleep until they finish, two thread wake-ups per minibatch. Measured
+    /// (`examples/throughput`, control minibatches of 8 tasks of 40 µs, in turn): 18,514 →
+    /// 22,429 tasks/s on 1 thread, 37,756 → 43,596 on 2.
     pub fn train_epoch(
         &mut self,
-        progress: &mut dyn FnMut(usize, usize, f64),
+        progress: &mut (dyn FnMut(usize, usize, f64) + Send),
+    ) -> Result<EpochStats, LearnError> {
+        rayon::scope(|_| self.train_epoch_on_worker(progress))
+    }
+
+    fn train_epoch_on_worker(
+        &mut self,
+        progress: &mut (dyn FnMut(usize, usize, f64) + Send),
     ) -> Result<EpochStats, LearnError> {
         let start = Instant::now();
         let before = (self.g.clone(), self.velocity.clone(), self.rng.state);

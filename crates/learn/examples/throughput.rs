@@ -105,7 +105,8 @@ fn child(
 /// The control: minibatches of `batch` tasks, each a fixed amount of floating-point work that
 /// takes `micros` µs on one unloaded thread, samples of a batch in
 /// parallel exactly as `Trainer::train_epoch` runs them (`par_iter` over the batch, collected
-/// in order, the loop on a worker of the pool); prints tasks per second. What the machine gives a fork-join of this grain now.
+/// in order, the loop on a worker of the pool); prints tasks per second. What the machine
+/// gives a fork-join of this grain now.
 fn control(batch: usize, micros: f64, min_seconds: f64) {
     use rayon::prelude::*;
     // a fixed amount of arithmetic per task (not a wall-clock spin, which a descheduled thread

@@ -116,6 +116,8 @@ fn child(side: usize, drive: &str, mode: &str, steps: usize, raw: &Path) -> Resu
         "unknowns": sim.unknowns(),
         "matrix_nnz": sim.matrix_nnz(),
         "factor_nnz": sim.factor_nnz(),
+        "solver": sim.solver_kind(),
+        "ordering": sim.ordering(),
         "steps": sum.accepted,
         "rejected": sum.rejected,
         "newton_iterations": st.newton_iterations,
@@ -574,7 +576,10 @@ The main table runs with `TranOptions::fixed_step = 1 µs`: exactly one step per
 truncation-error control. Each size runs in its own child process. Total = the child's wall
 and CPU (user + system) seconds: deck generation, parse, `Simulator::new`, transient.
 Transient = wall and CPU seconds of `Simulator::transient` alone (operating point included);
-load / factor / solve are the wall-clock split of `Simulator::stats()`. Newton iterations and
+load / factor / solve are the wall-clock split of `Simulator::stats()`. Factorization: the
+solver (`static`: the static-pivot LU; `cholesky`: faer's supernodal Cholesky, from 20,000
+unknowns) and its fill-reducing ordering (`amd`, or `nested dissection` where it is cheaper:
+crates/transient/src/order.rs). Newton iterations and
 factorizations include the operating point. Peak RSS is the child's `ru_maxrss` (from
 `wait4`), with the deck text, the parsed circuit and three probe traces. Load avg: the
 machine's 1-minute load average when the size started; when it exceeds the core count, the
@@ -582,23 +587,25 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
     );
     let _ = writeln!(
         s,
-        "| drive | nodes | unknowns | matrix nnz | factor nnz | steps | Newton it. | factorizations | total wall s | total CPU s | transient wall s | transient CPU s | CPU ms / Newton it. | load s | factor s | solve s | peak RSS MB | load avg |"
+        "| drive | nodes | unknowns | matrix nnz | factor nnz | factorization | steps | Newton it. | factorizations | total wall s | total CPU s | transient wall s | transient CPU s | CPU ms / Newton it. | load s | factor s | solve s | peak RSS MB | load avg |"
     );
     let _ = writeln!(
         s,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let per_it = |r: &Row| 1e3 * f(&r.j, "tran_cpu_s") / u(&r.j, "newton_iterations").max(1) as f64;
     for r in rows {
         let j = &r.j;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {}, {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0} | {} |",
             r.drive,
             u(j, "nodes"),
             u(j, "unknowns"),
             u(j, "matrix_nnz"),
             u(j, "factor_nnz"),
+            j["solver"].as_str().unwrap_or("?"),
+            j["ordering"].as_str().unwrap_or("?"),
             u(j, "steps"),
             u(j, "newton_iterations"),
             u(j, "factorizations"),

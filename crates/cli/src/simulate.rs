@@ -208,6 +208,7 @@ fn summary_json(
         "seconds": s.seconds,
         "factorization_reuses": st.reuses,
         "solver": sim.solver_kind(),
+        "ordering": sim.ordering(),
         "matrix_nnz": sim.matrix_nnz(),
         "factor_nnz": sim.factor_nnz(),
         "load_seconds": st.load_seconds,
@@ -536,11 +537,12 @@ fn print_summary(
         let pct = |x: f64| if total > 0.0 { 100.0 * x / total } else { 0.0 };
         let other = (total - st.load_seconds - st.factor_seconds - st.solve_seconds).max(0.0);
         println!(
-            "unknowns: {}, matrix entries: {}, factor entries: {} ({})",
+            "unknowns: {}, matrix entries: {}, factor entries: {} ({}, {} ordering)",
             sim.unknowns(),
             sim.matrix_nnz(),
             sim.factor_nnz(),
-            sim.solver_kind()
+            sim.solver_kind(),
+            sim.ordering()
         );
         println!(
             "device evaluation:              {:.4} s ({:.1}%)",

@@ -31,6 +31,7 @@ pub mod integrate;
 pub mod lu;
 pub mod matrix;
 mod op;
+pub mod order;
 mod predict;
 mod sim;
 mod tran;

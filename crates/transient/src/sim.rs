@@ -320,7 +320,12 @@ impl Simulator {
         self.solver.kind()
     }
 
-    /// Stored entries of the LU factors (for memory estimates).
+    /// The fill-reducing ordering of the factorization: `amd` or `nested dissection`.
+    pub fn ordering(&self) -> &'static str {
+        self.solver.ordering().name()
+    }
+
+    /// Stored entries of the factorization (see [`crate::matrix::Solver::factor_nnz`]).
     pub fn factor_nnz(&self) -> usize {
         self.solver.factor_nnz()
     }

@@ -102,8 +102,8 @@ fn child(side: usize, drive: &str, mode: &str, steps: usize, raw: &Path) -> Resu
     };
     let t2 = Instant::now();
     let c2 = cpu_self();
-    let sum = sim
-        .transient(&tran, &opts, &ckt.title, &mut sink)
+    // on a worker of rayon's pool, as `freqprop simulate` runs it
+    let sum = rayon::scope(|_| sim.transient(&tran, &opts, &ckt.title, &mut sink))
         .map_err(|e| e.to_string())?;
     let tran_s = t2.elapsed().as_secs_f64();
     let tran_cpu_s = cpu_self() - c2;

@@ -363,7 +363,10 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         output,
         ..Default::default()
     };
-    let result = sim.transient(&tran, &opts, &c.title, &mut sink);
+    // on a worker of rayon's pool: the solver's two-thread triangular solves
+    // (`rayon::join`) then hand half the tree to the other worker without putting this thread
+    // to sleep
+    let result = rayon::scope(|_| sim.transient(&tran, &opts, &c.title, &mut sink));
     if sink.stopped() {
         let written = Written {
             points: sink.inner.points_kept(),

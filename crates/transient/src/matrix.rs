@@ -290,7 +290,8 @@ pub struct FaerLlt {
 /// supernode, whose set-up outweighs the arithmetic on the one- to few-column supernodes that
 /// make up most of a circuit's factor. Here each column is a loop: an axpy into a contiguous
 /// buffer then one scatter (forward), a gather then contiguous dot products (back), with the
-/// reciprocal pivots computed once per factorization.
+/// reciprocal pivots computed once per factorization. On large factors the two halves of the
+/// elimination tree below the top separator are solved on two threads ([`Split`]).
 #[derive(Debug)]
 struct SupernodalSolve {
     sn: Supernodes,
@@ -299,7 +300,11 @@ struct SupernodalSolve {
     /// 1 / L[j, j].
     dinv: Vec<f64>,
     x: Vec<f64>,
-    tmp: Vec<f64>,
+    /// Work buffers of the two halves (the second used only with a split).
+    tmp: [Vec<f64>; 2],
+    split: Option<Split>,
+    /// The two halves' updates of the top columns (forward substitution with a split).
+    acc: [Vec<f64>; 2],
 }
 
 /// The supernodes of a factor: where each one's columns, pattern and values are.
@@ -333,6 +338,108 @@ impl Supernodes {
     }
 }
 
+/// Two independent halves of the supernodal elimination tree, for two threads: supernodes
+/// `0..mid` and `mid..top` (columns `0..col_mid` and `col_mid..col_top`) touch only their own
+/// columns and the top ones; supernodes `top..` (columns `col_top..n`, the path to the root)
+/// depend on both. Nested dissection puts the top separator there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Split {
+    mid: usize,
+    top: usize,
+    col_mid: usize,
+    col_top: usize,
+}
+
+/// Factors with fewer entries are solved on one thread (a solve there takes under about a
+/// millisecond, against microseconds to hand half of it over; not tuned further). The
+/// Cholesky path starts at 20,000 unknowns, about 700,000 entries on a mesh.
+const SPLIT_MIN_ENTRIES: usize = 500_000;
+
+/// One part of the unknowns: `own` is x at positions `off..off + own.len()`, where this part's
+/// supernodes have their columns; rows past it are top columns, at `top_off` on.
+struct Part<'a> {
+    own: &'a mut [f64],
+    off: usize,
+    top_off: usize,
+}
+
+impl Supernodes {
+    /// Supernode s's parent in the elimination tree: the one holding the first row of its
+    /// pattern.
+    fn parents(&self) -> Vec<Option<usize>> {
+        (0..self.len())
+            .map(|s| {
+                let pat = &self.rows[self.rp[s]..self.rp[s + 1]];
+                pat.first()
+                    .map(|&r| self.begin.partition_point(|&b| b <= r as usize) - 1)
+            })
+            .collect()
+    }
+
+    /// The split of [`Split`], if the tree has one with each half at least a quarter of the
+    /// entries below the top: from the root down the path of single children to the first
+    /// supernode with several, whose children (each a contiguous range of supernodes, in the
+    /// postorder faer keeps) are grouped into two halves by entries. Checked against every
+    /// pattern before use.
+    fn split(&self, n: usize) -> Option<Split> {
+        let ns = self.len();
+        let parent = self.parents();
+        let mut children = vec![Vec::new(); ns];
+        let mut roots = Vec::new();
+        for (s, p) in parent.iter().enumerate() {
+            match p {
+                Some(p) if *p > s => children[*p].push(s),
+                Some(_) => return None,
+                None => roots.push(s),
+            }
+        }
+        // descend from the root while there is one child
+        let (mut kids, mut top) = (roots, ns);
+        while kids.len() == 1 {
+            top = kids[0];
+            kids = std::mem::take(&mut children[top]);
+        }
+        if kids.len() < 2 {
+            return None;
+        }
+        // a subtree's supernodes: from its first descendant to itself
+        let mut first: Vec<usize> = (0..ns).collect();
+        for s in 0..ns {
+            if let Some(p) = parent[s] {
+                first[p] = first[p].min(first[s]);
+            }
+        }
+        let entries = |a: usize, b: usize| self.vp[b] - self.vp[a];
+        let below = entries(0, top);
+        // the boundary between children that halves the entries best
+        let mid = kids
+            .iter()
+            .map(|&k| k + 1)
+            .min_by_key(|&m| (2 * entries(0, m)).abs_diff(below))
+            .unwrap_or(0);
+        if first[kids[0]] != 0 || kids.iter().any(|&k| k >= top) {
+            return None;
+        }
+        let (ea, eb) = (entries(0, mid), entries(mid, top));
+        if ea * 4 < below || eb * 4 < below {
+            return None;
+        }
+        let split = Split {
+            mid,
+            top,
+            col_mid: self.begin[mid],
+            col_top: self.begin[top],
+        };
+        // the first half writes and reads only its own and the top columns
+        let ok = (0..mid).all(|s| {
+            self.rows[self.rp[s]..self.rp[s + 1]]
+                .iter()
+                .all(|&r| (r as usize) < split.col_mid || (r as usize) >= split.col_top)
+        });
+        (ok && split.col_top <= n).then_some(split)
+    }
+}
+
 impl SupernodalSolve {
     fn new(symbolic: &faer::sparse::linalg::cholesky::SymbolicCholesky<usize>) -> Option<Self> {
         use faer::sparse::linalg::cholesky::SymbolicCholeskyRaw;
@@ -354,18 +461,41 @@ impl SupernodalSolve {
             None => (0..n).collect(),
         };
         let widest = (0..ns).map(|s| rp[s + 1] - rp[s]).max().unwrap_or(0);
-        Some(SupernodalSolve {
-            sn: Supernodes {
-                begin,
-                rp,
-                rows,
-                vp,
-            },
+        let sn = Supernodes {
+            begin,
+            rp,
+            rows,
+            vp,
+        };
+        let split = if symbolic.len_val() >= SPLIT_MIN_ENTRIES {
+            sn.split(n)
+        } else {
+            None
+        };
+        let mut sv = SupernodalSolve {
+            sn,
             fwd,
             dinv: vec![0.0; n],
             x: vec![0.0; n],
-            tmp: vec![0.0; widest],
-        })
+            tmp: [vec![0.0; widest], Vec::new()],
+            split: None,
+            acc: [Vec::new(), Vec::new()],
+        };
+        sv.set_split(split);
+        Some(sv)
+    }
+
+    /// Solve with this split (or none), with work buffers to match.
+    fn set_split(&mut self, split: Option<Split>) {
+        let top_cols = split.map_or(0, |s| self.x.len() - s.col_top);
+        let second = if split.is_some() {
+            self.tmp[0].len()
+        } else {
+            0
+        };
+        self.tmp[1] = vec![0.0; second];
+        self.acc = [vec![0.0; top_cols], vec![0.0; top_cols]];
+        self.split = split;
     }
 
     /// After a numeric factorization: the pivots' reciprocals.
@@ -379,53 +509,156 @@ impl SupernodalSolve {
         }
     }
 
-    /// Solve L·Lᵀ·x = b in place (0-based, length n).
+    /// Solve L·Lᵀ·x = b in place (0-based, length n). With a [`Split`], and when called on a
+    /// worker of rayon's pool, the two halves of the tree run as a `rayon::join`: the other
+    /// worker takes one half if it is free, and this thread does both otherwise, never
+    /// waiting. The arithmetic is the same whichever thread does it, so results do not depend
+    /// on the pool. Called from outside the pool, a join would put this thread to sleep and
+    /// wake a worker twice per solve: measured on the 100k mesh, that kept only 15–20% of the
+    /// gain, so the solve stays on the calling thread there.
     fn solve(&mut self, l: &[f64], b: &mut [f64]) {
-        let x = &mut self.x;
-        for (xi, &f) in x.iter_mut().zip(&self.fwd) {
+        let n = self.x.len();
+        for (xi, &f) in self.x.iter_mut().zip(&self.fwd) {
             *xi = b[f];
         }
-        // forward: L·y = P·b, supernode by supernode
-        for s in 0..self.sn.len() {
-            let (c0, c, pat, block) = self.sn.get(s, l);
-            let (c1, ld) = (c0 + c, c + pat.len());
-            let tmp = &mut self.tmp[..pat.len()];
-            tmp.iter_mut().for_each(|t| *t = 0.0);
-            for j in 0..c {
-                let col = &block[j * ld..(j + 1) * ld];
-                let xj = x[c0 + j] * self.dinv[c0 + j];
-                x[c0 + j] = xj;
-                for (xi, &lij) in x[c0 + j + 1..c1].iter_mut().zip(&col[j + 1..c]) {
-                    *xi -= lij * xj;
-                }
-                for (t, &lij) in tmp.iter_mut().zip(&col[c..]) {
-                    *t += lij * xj;
-                }
+        let (sn, dinv) = (&self.sn, &self.dinv[..]);
+        match self
+            .split
+            .filter(|_| rayon::current_thread_index().is_some())
+        {
+            None => {
+                let mut all = Part {
+                    own: &mut self.x[..],
+                    off: 0,
+                    top_off: n,
+                };
+                forward(
+                    sn,
+                    l,
+                    dinv,
+                    0..sn.len(),
+                    &mut all,
+                    &mut [],
+                    &mut self.tmp[0],
+                );
+                back(sn, l, dinv, 0..sn.len(), &mut all, &[], &mut self.tmp[0]);
             }
-            for (&i, &t) in pat.iter().zip(tmp.iter()) {
-                x[i as usize] -= t;
+            Some(sp) => {
+                let (xa, rest) = self.x.split_at_mut(sp.col_mid);
+                let (xb, xt) = rest.split_at_mut(sp.col_top - sp.col_mid);
+                let mut a = Part {
+                    own: xa,
+                    off: 0,
+                    top_off: sp.col_top,
+                };
+                let mut b = Part {
+                    own: xb,
+                    off: sp.col_mid,
+                    top_off: sp.col_top,
+                };
+                let mut t = Part {
+                    own: xt,
+                    off: sp.col_top,
+                    top_off: n,
+                };
+                let [acc_a, acc_b] = &mut self.acc;
+                let [tmp_a, tmp_b] = &mut self.tmp;
+                acc_a.iter_mut().for_each(|v| *v = 0.0);
+                acc_b.iter_mut().for_each(|v| *v = 0.0);
+                rayon::join(
+                    || forward(sn, l, dinv, 0..sp.mid, &mut a, acc_a, tmp_a),
+                    || forward(sn, l, dinv, sp.mid..sp.top, &mut b, acc_b, tmp_b),
+                );
+                for ((x, &ua), &ub) in t.own.iter_mut().zip(acc_a.iter()).zip(acc_b.iter()) {
+                    *x -= ua + ub;
+                }
+                forward(sn, l, dinv, sp.top..sn.len(), &mut t, &mut [], tmp_a);
+                back(sn, l, dinv, sp.top..sn.len(), &mut t, &[], tmp_a);
+                let top = &*t.own;
+                rayon::join(
+                    || back(sn, l, dinv, 0..sp.mid, &mut a, top, tmp_a),
+                    || back(sn, l, dinv, sp.mid..sp.top, &mut b, top, tmp_b),
+                );
             }
         }
-        // back: Lᵀ·z = y, supernodes in reverse
-        for s in (0..self.sn.len()).rev() {
-            let (c0, c, pat, block) = self.sn.get(s, l);
-            let (c1, ld) = (c0 + c, c + pat.len());
-            let tmp = &mut self.tmp[..pat.len()];
-            for (t, &i) in tmp.iter_mut().zip(pat) {
-                *t = x[i as usize];
-            }
-            for j in (0..c).rev() {
-                let col = &block[j * ld..(j + 1) * ld];
-                let below = dot4(&col[c..], tmp);
-                let mut v = x[c0 + j] - below;
-                for (&lij, &xi) in col[j + 1..c].iter().zip(&x[c0 + j + 1..c1]) {
-                    v -= lij * xi;
-                }
-                x[c0 + j] = v * self.dinv[c0 + j];
-            }
-        }
-        for (xi, &f) in x.iter().zip(&self.fwd) {
+        for (xi, &f) in self.x.iter().zip(&self.fwd) {
             b[f] = *xi;
+        }
+    }
+}
+
+/// Forward substitution L·y = b over supernodes `range`, whose columns lie in `part`; updates
+/// of rows past the part (top columns) are added to `acc` (indexed from `part.top_off`).
+fn forward(
+    sn: &Supernodes,
+    l: &[f64],
+    dinv: &[f64],
+    range: std::ops::Range<usize>,
+    part: &mut Part<'_>,
+    acc: &mut [f64],
+    tmp: &mut [f64],
+) {
+    let (x, off) = (&mut *part.own, part.off);
+    let end = off + x.len();
+    for s in range {
+        let (c0, c, pat, block) = sn.get(s, l);
+        let (c1, ld) = (c0 + c, c + pat.len());
+        let tmp = &mut tmp[..pat.len()];
+        tmp.iter_mut().for_each(|t| *t = 0.0);
+        for j in 0..c {
+            let col = &block[j * ld..(j + 1) * ld];
+            let xj = x[c0 + j - off] * dinv[c0 + j];
+            x[c0 + j - off] = xj;
+            for (xi, &lij) in x[c0 + j + 1 - off..c1 - off].iter_mut().zip(&col[j + 1..c]) {
+                *xi -= lij * xj;
+            }
+            for (t, &lij) in tmp.iter_mut().zip(&col[c..]) {
+                *t += lij * xj;
+            }
+        }
+        // rows are ascending: this part's first, then the top columns
+        let k = pat.partition_point(|&i| (i as usize) < end);
+        for (&i, &t) in pat[..k].iter().zip(tmp.iter()) {
+            x[i as usize - off] -= t;
+        }
+        for (&i, &t) in pat[k..].iter().zip(&tmp[k..]) {
+            acc[i as usize - part.top_off] += t;
+        }
+    }
+}
+
+/// Back substitution Lᵀ·z = y over supernodes `range` in reverse, columns in `part`; rows
+/// past it are read from `top` (indexed from `part.top_off`), already solved.
+fn back(
+    sn: &Supernodes,
+    l: &[f64],
+    dinv: &[f64],
+    range: std::ops::Range<usize>,
+    part: &mut Part<'_>,
+    top: &[f64],
+    tmp: &mut [f64],
+) {
+    let (x, off) = (&mut *part.own, part.off);
+    let end = off + x.len();
+    for s in range.rev() {
+        let (c0, c, pat, block) = sn.get(s, l);
+        let (c1, ld) = (c0 + c, c + pat.len());
+        let tmp = &mut tmp[..pat.len()];
+        let k = pat.partition_point(|&i| (i as usize) < end);
+        for (t, &i) in tmp[..k].iter_mut().zip(&pat[..k]) {
+            *t = x[i as usize - off];
+        }
+        for (t, &i) in tmp[k..].iter_mut().zip(&pat[k..]) {
+            *t = top[i as usize - part.top_off];
+        }
+        for j in (0..c).rev() {
+            let col = &block[j * ld..(j + 1) * ld];
+            let below = dot4(&col[c..], tmp);
+            let mut v = x[c0 + j - off] - below;
+            for (&lij, &xi) in col[j + 1..c].iter().zip(&x[c0 + j + 1 - off..c1 - off]) {
+                v -= lij * xi;
+            }
+            x[c0 + j - off] = v * dinv[c0 + j];
         }
     }
 }
@@ -906,6 +1139,12 @@ mod tests {
     #[test]
     fn supernodal_solve_matches_faer() {
         let mut seed = 3u64;
+        let pools = [1, 2].map(|t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        });
         let orderings = [Ordering::Amd, Ordering::NestedDissection];
         for (side, ordering) in [2usize, 25, 120]
             .into_iter()
@@ -916,12 +1155,33 @@ mod tests {
             let mut llt = FaerLlt::analyse(&p, Some(ordering)).unwrap();
             assert!(llt.solve.is_some(), "side {side}: not supernodal");
             llt.factor(&v).unwrap();
-            for k in 0..3 {
+            // the two-thread split of the tree, forced on these small factors where nested
+            // dissection gives one (a grid of side 2 has no two halves)
+            let sv = llt.solve.as_mut().unwrap();
+            let split = sv.sn.split(n);
+            if ordering == Ordering::NestedDissection && side > 2 {
+                let sp = split.expect("nested dissection of a grid splits in two");
+                assert!(0 < sp.mid && sp.mid < sp.top && sp.top < sv.sn.len());
+            }
+            for (k, split) in [(0, None), (1, split), (2, split)] {
+                llt.solve.as_mut().unwrap().set_split(split);
                 let b: Vec<f64> = (0..n)
                     .map(|i| ((i * 7919 + k * 104729) % 17) as f64 - 8.0)
                     .collect();
                 let mut ours = b.clone();
-                llt.solve(&mut ours);
+                if split.is_some() {
+                    // on a pool of one thread and of two (the split runs only on a worker):
+                    // bit for bit the same
+                    let mut one = b.clone();
+                    pools[0].install(|| llt.solve(&mut one));
+                    pools[1].install(|| llt.solve(&mut ours));
+                    assert!(one
+                        .iter()
+                        .zip(&ours)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                } else {
+                    llt.solve(&mut ours);
+                }
                 let mut theirs = b.clone();
                 {
                     let r =

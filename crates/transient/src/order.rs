@@ -73,17 +73,20 @@ impl Graph {
 }
 
 /// Parts of at most this many vertices are not dissected further. Measured on the 316 × 316
-/// grid of the scale mesh (AMD: 4.24 million factor entries): leaves of 2, 4, 8, 16, 64 and
-/// 256 vertices give 3.81, 3.92, 4.17, 4.58, 5.16 and 6.15 million. At 8 the entries stay
-/// near AMD's (the solves cost the same) and faer's numeric factorization took 0.48 and 0.70
-/// of AMD's time in two runs (best of 5 each, AMD alongside), against 0.76 and 0.74 at 2
-/// and 4.
+/// grid of the scale mesh (AMD: 4.24 million factor entries, 5.7e8 multiply-adds, 50,095
+/// supernodes): leaves of 4, 8 and 16 vertices give 3.45, 3.78 and 4.28 million entries,
+/// 3.6e8, 3.7e8 and 3.8e8 multiply-adds, and 39,900, 21,167 and 11,310 supernodes. 8 keeps
+/// the entries below AMD's without doubling the supernodes, whose set-up dominates small ones'
+/// factorization (faer's numeric factorization took 0.48 and 0.70 of AMD's time in two runs).
 const LEAF: usize = 8;
 
 /// A nested dissection ordering: `perm[k]` is the vertex eliminated k-th. Each connected part
-/// larger than [`LEAF`] is split by a separator (the vertices of its middle BFS level, from a
-/// pseudo-peripheral vertex, that touch the next level); both halves come first, in turn
-/// dissected, the separator last. Leaves keep BFS order.
+/// larger than [`LEAF`] is split by a separator: the vertices of one BFS level (from a
+/// pseudo-peripheral vertex) that touch the next level. The first split takes the middle
+/// level; the later ones the smallest level with at least a quarter of the part on either
+/// side (on the 316 × 316 grid, 3.7e8 multiply-adds and 3.78 million entries against 4.1e8
+/// and 4.17 million with middle levels throughout). Both parts come first, in turn dissected,
+/// the separator last. Leaves keep BFS order.
 pub fn nested_dissection(g: &Graph) -> Vec<usize> {
     let n = g.n();
     let mut perm = vec![usize::MAX; n];
@@ -91,6 +94,7 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
     // visited by a BFS
     let mut part = vec![0u32; n];
     let mut next_part = 1u32;
+    let mut first = true;
     let mut level = vec![u32::MAX; n];
     let mut queue: Vec<usize> = Vec::with_capacity(n);
     // work: (part id, its vertices, first position in perm)
@@ -152,6 +156,9 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
         for &v in &comp {
             counts[level[v] as usize] += 1;
         }
+        // the separator level: the middle one for the first split (two halves of equal size,
+        // which the solver's two-thread substitution takes apart), below it the smallest
+        // level that leaves at least a quarter of the part on either side
         let half = comp.len() / 2;
         let mut acc = 0;
         let mut mid = 1;
@@ -162,6 +169,18 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
                 break;
             }
         }
+        if !first {
+            let quarter = comp.len().div_ceil(4);
+            let mut before = counts[0];
+            for l in 1..depth - 1 {
+                let after = comp.len() - before - counts[l];
+                if before >= quarter && after >= quarter && counts[l] < counts[mid] {
+                    mid = l;
+                }
+                before += counts[l];
+            }
+        }
+        first = false;
         let mid = mid as u32;
         let (a_id, b_id) = (next_part, next_part + 1);
         next_part += 2;

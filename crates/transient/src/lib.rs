@@ -27,6 +27,7 @@
 //! ```
 
 pub mod device;
+mod halves;
 pub mod integrate;
 pub mod lu;
 pub mod matrix;

@@ -4,6 +4,7 @@
 // numeric kernels index several parallel arrays with one loop variable
 #![allow(clippy::needless_range_loop)]
 
+use crate::halves::Halves;
 use crate::order::Ordering;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::lu::partial_pivoting::factor::PartialPivLuParams;
@@ -281,7 +282,13 @@ pub struct FaerLlt {
     n: usize,
     /// The triangular solves over faer's supernodes, with this crate's loops.
     solve: Option<SupernodalSolve>,
+    /// The factorization split by the top separator, in place of the whole one.
+    halves: Option<Halves>,
 }
+
+/// From this many factor entries (nested dissection kept), the Cholesky factorization is split
+/// by the top separator into [`Halves`] on two threads.
+pub const HALVES_MIN_ENTRIES: usize = SPLIT_MIN_ENTRIES;
 
 /// Forward and back substitution with a supernodal Cholesky factor as faer stores it: for each
 /// supernode (columns `begin..end` of L, in faer's fill-reducing order), its dense block of
@@ -309,25 +316,29 @@ struct SupernodalSolve {
 
 /// The supernodes of a factor: where each one's columns, pattern and values are.
 #[derive(Debug)]
-struct Supernodes {
+pub(crate) struct Supernodes {
     /// Supernode s covers columns begin[s]..begin[s + 1].
-    begin: Vec<usize>,
+    pub(crate) begin: Vec<usize>,
     /// Supernode s's pattern (rows below its diagonal block) is rows[rp[s]..rp[s + 1]].
-    rp: Vec<usize>,
-    rows: Vec<u32>,
+    pub(crate) rp: Vec<usize>,
+    pub(crate) rows: Vec<u32>,
     /// Supernode s's values are l_values[vp[s]..vp[s + 1]].
-    vp: Vec<usize>,
+    pub(crate) vp: Vec<usize>,
 }
 
 impl Supernodes {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.begin.len() - 1
     }
 
     /// Supernode `s` of the factor values `l`: its first column, its number of columns, its
     /// pattern, and its `(c + r) × c` block by columns.
     #[inline]
-    fn get<'a>(&'a self, s: usize, l: &'a [f64]) -> (usize, usize, &'a [u32], &'a [f64]) {
+    pub(crate) fn get<'a>(
+        &'a self,
+        s: usize,
+        l: &'a [f64],
+    ) -> (usize, usize, &'a [u32], &'a [f64]) {
         let c0 = self.begin[s];
         (
             c0,
@@ -357,10 +368,10 @@ const SPLIT_MIN_ENTRIES: usize = 500_000;
 
 /// One part of the unknowns: `own` is x at positions `off..off + own.len()`, where this part's
 /// supernodes have their columns; rows past it are top columns, at `top_off` on.
-struct Part<'a> {
-    own: &'a mut [f64],
-    off: usize,
-    top_off: usize,
+pub(crate) struct Part<'a> {
+    pub(crate) own: &'a mut [f64],
+    pub(crate) off: usize,
+    pub(crate) top_off: usize,
 }
 
 impl Supernodes {
@@ -589,7 +600,7 @@ impl SupernodalSolve {
 
 /// Forward substitution L·y = b over supernodes `range`, whose columns lie in `part`; updates
 /// of rows past the part (top columns) are added to `acc` (indexed from `part.top_off`).
-fn forward(
+pub(crate) fn forward(
     sn: &Supernodes,
     l: &[f64],
     dinv: &[f64],
@@ -629,7 +640,7 @@ fn forward(
 
 /// Back substitution Lᵀ·z = y over supernodes `range` in reverse, columns in `part`; rows
 /// past it are read from `top` (indexed from `part.top_off`), already solved.
-fn back(
+pub(crate) fn back(
     sn: &Supernodes,
     l: &[f64],
     dinv: &[f64],
@@ -742,6 +753,17 @@ impl FaerLlt {
 
     /// Symbolic analysis in a given ordering, or (`None`) the cheaper one.
     fn analyse(pattern: &Pattern, only: Option<Ordering>) -> Result<FaerLlt, SolveError> {
+        Self::analyse_with(pattern, only, None)
+    }
+
+    /// [`FaerLlt::analyse`], with the split into [`Halves`] taken when nested dissection is
+    /// kept and its factor has [`HALVES_MIN_ENTRIES`] entries (`halves: None`), or forced on
+    /// or off (where there is a split).
+    fn analyse_with(
+        pattern: &Pattern,
+        only: Option<Ordering>,
+        halves: Option<bool>,
+    ) -> Result<FaerLlt, SolveError> {
         use faer::linalg::cholesky::llt::factor::LltParams;
         use faer::sparse::linalg::cholesky::{
             factorize_symbolic_cholesky, CholeskySymbolicParams, SymmetricOrdering,
@@ -759,15 +781,19 @@ impl FaerLlt {
             Some(Ordering::NestedDissection) => None,
             _ => Some(symbolic(SymmetricOrdering::Amd)?),
         };
-        let nd = match (only, crate::order::nested_dissection_of(pattern)) {
-            (Some(Ordering::Amd), _) | (_, None) => None,
-            (_, Some(fwd)) => {
+        let dissection = match only {
+            Some(Ordering::Amd) => None,
+            _ => crate::order::nested_dissection_of(pattern),
+        };
+        let nd = match &dissection {
+            None => None,
+            Some(d) => {
                 let n = pattern.n;
                 let mut inv = vec![0usize; n];
-                for (k, &v) in fwd.iter().enumerate() {
+                for (k, &v) in d.perm.iter().enumerate() {
                     inv[v] = k;
                 }
-                let perm = faer::perm::PermRef::new_checked(&fwd, &inv, n);
+                let perm = faer::perm::PermRef::new_checked(&d.perm, &inv, n);
                 Some(symbolic(SymmetricOrdering::Custom(perm))?)
             }
         };
@@ -777,6 +803,29 @@ impl FaerLlt {
             (None, Some(d)) => (d, Ordering::NestedDissection),
             (None, None) => return Err(SolveError::OutOfMemory),
         };
+        let split = match (&dissection, ordering) {
+            (Some(d), Ordering::NestedDissection) => {
+                let wanted = halves.unwrap_or(symbolic.len_val() >= HALVES_MIN_ENTRIES);
+                match d.halves {
+                    Some((a, b)) if wanted => Halves::new(pattern, &d.perm, a, b),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if split.is_some() {
+            return Ok(FaerLlt {
+                ordering,
+                l_values: Vec::new(),
+                solve: None,
+                symbolic,
+                mem: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY),
+                col_ptr: Vec::new(),
+                row_idx: Vec::new(),
+                n: pattern.n,
+                halves: split,
+            });
+        }
         let par = Par::Seq;
         let req = symbolic
             .factorize_numeric_llt_scratch::<f64>(par, Spec::<LltParams, f64>::default())
@@ -791,12 +840,16 @@ impl FaerLlt {
             col_ptr: pattern.col_ptr.clone(),
             row_idx: pattern.row_idx.clone(),
             n: pattern.n,
+            halves: None,
         })
     }
 
     /// Stored entries of L.
     pub fn factor_nnz(&self) -> usize {
-        self.l_values.len()
+        match &self.halves {
+            Some(h) => h.entries(),
+            None => self.l_values.len(),
+        }
     }
 
     /// The fill-reducing ordering in use.
@@ -808,6 +861,9 @@ impl FaerLlt {
     /// is not numerically positive definite.
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
         use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
+        if let Some(h) = &mut self.halves {
+            return h.factor(values);
+        }
         let a = csc(self.n, &self.col_ptr, &self.row_idx, values);
         let stack = MemStack::new(&mut self.mem);
         self.symbolic
@@ -830,6 +886,9 @@ impl FaerLlt {
     /// Solve A·x = b in place (0-based, length n).
     pub fn solve(&mut self, b: &mut [f64]) {
         let n = self.n;
+        if let Some(h) = &mut self.halves {
+            return h.solve(&mut b[..n]);
+        }
         if let Some(sv) = &mut self.solve {
             return sv.solve(&self.l_values, &mut b[..n]);
         }
@@ -1246,5 +1305,72 @@ mod tests {
         v[s] = -1.0;
         let mut llt = FaerLlt::new(&p).unwrap();
         assert!(llt.factor(&v).is_err());
+    }
+
+    /// The factorization split by the top separator ([`Halves`]) solves as the whole one does,
+    /// to rounding, with a residual at rounding level; on pools of one and two threads bit for
+    /// bit the same; an indefinite matrix is refused, in a half (a negative pivot of a part)
+    /// or in the separator's dense block.
+    #[test]
+    fn halves_match_the_whole_factorization() {
+        let pools = [1, 2].map(|t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        });
+        let mut seed = 13u64;
+        for side in [25usize, 60, 120] {
+            let (p, v) = grid(side, &mut seed);
+            let n = p.n;
+            let nd = Some(Ordering::NestedDissection);
+            let mut whole = FaerLlt::analyse_with(&p, nd, Some(false)).unwrap();
+            assert!(whole.halves.is_none());
+            let mut split = FaerLlt::analyse_with(&p, nd, Some(true)).unwrap();
+            assert!(split.halves.is_some(), "side {side}: no split");
+            whole.factor(&v).unwrap();
+            for k in 0..2 {
+                let b: Vec<f64> = (0..n)
+                    .map(|i| ((i * 7919 + k * 104729) % 17) as f64 - 8.0)
+                    .collect();
+                let mut want = b.clone();
+                whole.solve(&mut want);
+                let mut got = [b.clone(), b.clone()];
+                for (pool, x) in pools.iter().zip(got.iter_mut()) {
+                    pool.install(|| {
+                        split.factor(&v).unwrap();
+                        split.solve(x);
+                    });
+                }
+                assert!(got[0]
+                    .iter()
+                    .zip(&got[1])
+                    .all(|(a, b)| a.to_bits() == b.to_bits()));
+                let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                for i in 0..n {
+                    assert!(
+                        (got[1][i] - want[i]).abs() <= 1e-11 * scale,
+                        "side {side}, rhs {k}: x[{i}] {} vs {}",
+                        got[1][i],
+                        want[i]
+                    );
+                }
+                let mut r = b.clone();
+                for (row, col, slot) in p.entries() {
+                    r[row - 1] -= v[slot] * got[1][col - 1];
+                }
+                let bmax = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                assert!(r.iter().all(|ri| ri.abs() <= 1e-12 * bmax), "side {side}");
+            }
+            // a negative pivot in the first half, then one on the separator
+            let Some(h) = &split.halves else {
+                unreachable!()
+            };
+            for u in [h.first_own_unknown(), h.first_separator_unknown()] {
+                let mut bad = v.clone();
+                bad[p.diag(u + 1)] = -1.0;
+                assert!(split.factor(&bad).is_err(), "side {side}: unknown {u}");
+            }
+        }
     }
 }

@@ -27,14 +27,24 @@ impl Ordering {
     }
 }
 
-/// The nested dissection ordering of a pattern's graph (`perm[k]`: the unknown, 0-based,
-/// eliminated k-th), or `None` above `u32::MAX` unknowns.
-pub fn nested_dissection_of(p: &Pattern) -> Option<Vec<usize>> {
+/// A nested dissection ordering and its first split.
+#[derive(Debug, Clone)]
+pub struct Dissection {
+    /// `perm[k]`: the unknown (0-based) eliminated k-th.
+    pub perm: Vec<usize>,
+    /// When the whole graph is connected and was split by a separator: the sizes of the two
+    /// parts, which come first in `perm` (`perm[..a]`, `perm[a..a + b]`), the separator after
+    /// them (`perm[a + b..]`). No edge joins the two parts.
+    pub halves: Option<(usize, usize)>,
+}
+
+/// The nested dissection ordering of a pattern's graph, or `None` above `u32::MAX` unknowns.
+pub fn nested_dissection_of(p: &Pattern) -> Option<Dissection> {
     if p.n > u32::MAX as usize {
         return None;
     }
     let g = Graph::from_symmetric_csc(p.n, p.col_ptr(), p.row_idx());
-    Some(nested_dissection(&g))
+    Some(dissect(&g))
 }
 
 /// An undirected graph in adjacency-list form (no self-loops).
@@ -88,6 +98,11 @@ const LEAF: usize = 8;
 /// and 4.17 million with middle levels throughout). Both parts come first, in turn dissected,
 /// the separator last. Leaves keep BFS order.
 pub fn nested_dissection(g: &Graph) -> Vec<usize> {
+    dissect(g).perm
+}
+
+/// [`nested_dissection`] with its first split.
+pub fn dissect(g: &Graph) -> Dissection {
     let n = g.n();
     let mut perm = vec![usize::MAX; n];
     // part[v]: the id of the part v currently belongs to; only vertices of the same part are
@@ -95,6 +110,7 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
     let mut part = vec![0u32; n];
     let mut next_part = 1u32;
     let mut first = true;
+    let mut halves = None;
     let mut level = vec![u32::MAX; n];
     let mut queue: Vec<usize> = Vec::with_capacity(n);
     // work: (part id, its vertices, first position in perm)
@@ -180,6 +196,7 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
                 before += counts[l];
             }
         }
+        let top = first && comp.len() == n;
         first = false;
         let mid = mid as u32;
         let (a_id, b_id) = (next_part, next_part + 1);
@@ -211,6 +228,9 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
         for &v in &b {
             part[v] = b_id;
         }
+        if top {
+            halves = Some((a.len(), b.len()));
+        }
         let sep_start = start + a.len() + b.len();
         for (k, &v) in sep.iter().enumerate() {
             perm[sep_start + k] = v;
@@ -221,7 +241,7 @@ pub fn nested_dissection(g: &Graph) -> Vec<usize> {
         work.push((b_id, b, b_start));
     }
     debug_assert!(perm.iter().all(|&v| v < n));
-    perm
+    Dissection { perm, halves }
 }
 
 /// Breadth-first search from `s` within part `id`: `queue` holds the visited vertices in

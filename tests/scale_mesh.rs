@@ -132,43 +132,58 @@ fn fixed_step_run_matches_ngspice() {
 }
 
 /// From 20,000 unknowns the SPD mesh is factored by the supernodal Cholesky in the nested
-/// dissection ordering (`--json` says which); its waveforms are those of the static-pivot LU
-/// (`FREQPROP_LU=static`, AMD ordering) on every node, to rounding rather than to a
-/// simulator tolerance. 150 × 150 nodes, 20 µs.
+/// dissection ordering, split in two halves (`--json` says which); its waveforms are those of
+/// the static-pivot LU (`FREQPROP_LU=static`, AMD ordering) on every node, to rounding rather
+/// than to a simulator tolerance, and those of one thread (`RAYON_NUM_THREADS=1`) bit for bit.
+/// 150 × 150 nodes, 20 µs.
 #[test]
 fn cholesky_in_nested_dissection_matches_static_lu() {
     let dir = tempfile::tempdir().unwrap();
     let deck = dir.path().join("m150.cir");
     std::fs::write(&deck, mesh::mesh_deck_steps(150, "current", 20)).unwrap();
-    let run = |out: &str, lu: Option<&str>| {
+    let run = |out: &str, env: &[(&str, &str)]| {
         let mut c = Command::new(common::exe());
         c.args(["simulate", common::s(&deck), "-o", out, "--json"])
-            .current_dir(dir.path());
-        match lu {
-            Some(v) => c.env("FREQPROP_LU", v),
-            None => c.env_remove("FREQPROP_LU"),
-        };
+            .current_dir(dir.path())
+            .env_remove("FREQPROP_LU")
+            .env_remove("RAYON_NUM_THREADS");
+        for (k, v) in env {
+            c.env(k, v);
+        }
         let o = c.output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         (
             j["solver"].as_str().unwrap().to_string(),
             j["ordering"].as_str().unwrap().to_string(),
+            j["solver_threads"].as_u64().unwrap(),
         )
     };
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as u64;
     assert_eq!(
-        run("chol.h5", None),
-        ("cholesky".into(), "nested dissection".into())
+        run("chol.h5", &[]),
+        ("cholesky".into(), "nested dissection".into(), cores.min(2))
     );
     assert_eq!(
-        run("lu.h5", Some("static")),
-        ("static".into(), "amd".into())
+        run("one.h5", &[("RAYON_NUM_THREADS", "1")]),
+        ("cholesky".into(), "nested dissection".into(), 1)
     );
-    let out = common::ok(
-        &["compare", "lu.h5", "chol.h5", "--tol", "1e-7", "--json"],
-        dir.path(),
+    assert_eq!(
+        run("lu.h5", &[("FREQPROP_LU", "static")]),
+        ("static".into(), "amd".into(), 1)
     );
-    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(j["signals"].as_array().unwrap().len(), 150 * 150);
-    assert_eq!(j["pass"], true, "{out:.2000}");
+    let compare = |a: &str, b: &str, tol: &str| {
+        let out = common::ok(&["compare", a, b, "--tol", tol, "--json"], dir.path());
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["signals"].as_array().unwrap().len(), 150 * 150);
+        assert_eq!(j["pass"], true, "{a} against {b}: {out:.2000}");
+        j
+    };
+    compare("lu.h5", "chol.h5", "1e-7");
+    let j = compare("one.h5", "chol.h5", "0");
+    assert!(j["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["max_abs"].as_f64() == Some(0.0)));
 }

@@ -102,9 +102,14 @@ fn child(side: usize, drive: &str, mode: &str, steps: usize, raw: &Path) -> Resu
     };
     let t2 = Instant::now();
     let c2 = cpu_self();
-    // on a worker of rayon's pool, as `freqprop simulate` runs it
-    let sum = rayon::scope(|_| sim.transient(&tran, &opts, &ckt.title, &mut sink))
-        .map_err(|e| e.to_string())?;
+    // as `freqprop simulate` runs it: on a worker of rayon's pool when the solver can use
+    // two threads
+    let sum = if sim.can_use_two_threads() {
+        rayon::scope(|_| sim.transient(&tran, &opts, &ckt.title, &mut sink))
+    } else {
+        sim.transient(&tran, &opts, &ckt.title, &mut sink)
+    }
+    .map_err(|e| e.to_string())?;
     let tran_s = t2.elapsed().as_secs_f64();
     let tran_cpu_s = cpu_self() - c2;
     let total_s = t0.elapsed().as_secs_f64();
@@ -118,6 +123,7 @@ fn child(side: usize, drive: &str, mode: &str, steps: usize, raw: &Path) -> Resu
         "factor_nnz": sim.factor_nnz(),
         "solver": sim.solver_kind(),
         "ordering": sim.ordering(),
+        "threads": if sim.can_use_two_threads() { rayon::current_num_threads().min(2) } else { 1 },
         "steps": sum.accepted,
         "rejected": sum.rejected,
         "newton_iterations": st.newton_iterations,
@@ -579,7 +585,8 @@ Transient = wall and CPU seconds of `Simulator::transient` alone (operating poin
 load / factor / solve are the wall-clock split of `Simulator::stats()`. Factorization: the
 solver (`static`: the static-pivot LU; `cholesky`: faer's supernodal Cholesky, from 20,000
 unknowns) and its fill-reducing ordering (`amd`, or `nested dissection` where it is cheaper:
-crates/transient/src/order.rs). Newton iterations and
+crates/transient/src/order.rs), and the threads its factorizations and solves use (two for
+the Cholesky split by its top separator, crates/transient/src/halves.rs). Newton iterations and
 factorizations include the operating point. Peak RSS is the child's `ru_maxrss` (from
 `wait4`), with the deck text, the parsed circuit and three probe traces. Load avg: the
 machine's 1-minute load average when the size started; when it exceeds the core count, the
@@ -598,7 +605,7 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
         let j = &r.j;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {}, {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {}, {}, {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0} | {} |",
             r.drive,
             u(j, "nodes"),
             u(j, "unknowns"),
@@ -606,6 +613,10 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
             u(j, "factor_nnz"),
             j["solver"].as_str().unwrap_or("?"),
             j["ordering"].as_str().unwrap_or("?"),
+            match u(j, "threads") {
+                1 => "1 thread".to_string(),
+                t => format!("{t} threads"),
+            },
             u(j, "steps"),
             u(j, "newton_iterations"),
             u(j, "factorizations"),

@@ -209,6 +209,7 @@ fn summary_json(
         "factorization_reuses": st.reuses,
         "solver": sim.solver_kind(),
         "ordering": sim.ordering(),
+        "solver_threads": solver_threads(sim),
         "matrix_nnz": sim.matrix_nnz(),
         "factor_nnz": sim.factor_nnz(),
         "load_seconds": st.load_seconds,
@@ -363,10 +364,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         output,
         ..Default::default()
     };
-    // on a worker of rayon's pool: the solver's two-thread triangular solves
-    // (`rayon::join`) then hand half the tree to the other worker without putting this thread
-    // to sleep
-    let result = rayon::scope(|_| sim.transient(&tran, &opts, &c.title, &mut sink));
+    // large SPD circuits: on a worker of rayon's pool, where the solver's two-thread
+    // factorizations and solves (`rayon::join`) hand half the work to the other worker
+    // without putting this thread to sleep; small ones stay on this thread (no hand-over)
+    let result = if sim.can_use_two_threads() {
+        rayon::scope(|_| sim.transient(&tran, &opts, &c.title, &mut sink))
+    } else {
+        sim.transient(&tran, &opts, &c.title, &mut sink)
+    };
     if sink.stopped() {
         let written = Written {
             points: sink.inner.points_kept(),
@@ -540,12 +545,14 @@ fn print_summary(
         let pct = |x: f64| if total > 0.0 { 100.0 * x / total } else { 0.0 };
         let other = (total - st.load_seconds - st.factor_seconds - st.solve_seconds).max(0.0);
         println!(
-            "unknowns: {}, matrix entries: {}, factor entries: {} ({}, {} ordering)",
+            "unknowns: {}, matrix entries: {}, factor entries: {} ({}, {} ordering, {} thread{})",
             sim.unknowns(),
             sim.matrix_nnz(),
             sim.factor_nnz(),
             sim.solver_kind(),
-            sim.ordering()
+            sim.ordering(),
+            solver_threads(sim),
+            if solver_threads(sim) == 1 { "" } else { "s" }
         );
         println!(
             "device evaluation:              {:.4} s ({:.1}%)",
@@ -647,4 +654,14 @@ fn run_op(
         println!("wrote {}", out.display());
     }
     Ok(0)
+}
+
+/// Threads the factorizations and solves use: two when the solver can split them and rayon's
+/// pool has two workers or more (`RAYON_NUM_THREADS`), else one.
+fn solver_threads(sim: &transient::Simulator) -> usize {
+    if sim.can_use_two_threads() {
+        rayon::current_num_threads().min(2)
+    } else {
+        1
+    }
 }

@@ -1092,6 +1092,17 @@ impl Solver {
         self.factored
     }
 
+    /// Whether factorizations and solves can use two threads (the Cholesky path split into
+    /// [`Halves`], or its solve split in two), when run on a worker of rayon's pool.
+    pub fn can_use_two_threads(&self) -> bool {
+        match (self.use_cholesky, &self.cholesky) {
+            (true, Some(c)) => {
+                c.halves.is_some() || c.solve.as_ref().is_some_and(|s| s.split.is_some())
+            }
+            _ => false,
+        }
+    }
+
     /// Which factorization is in use: `static` (fixed pivot order) or `pivoting` (faer).
     pub fn kind(&self) -> &'static str {
         if self.use_cholesky {

@@ -320,6 +320,13 @@ impl Simulator {
         self.solver.kind()
     }
 
+    /// Whether the factorization and solves can use two threads: they then do when the
+    /// analysis runs on a worker of rayon's pool (for example inside `rayon::scope`), and
+    /// stay on the calling thread otherwise.
+    pub fn can_use_two_threads(&self) -> bool {
+        self.solver.can_use_two_threads()
+    }
+
     /// The fill-reducing ordering of the factorization: `amd` or `nested dissection`.
     pub fn ordering(&self) -> &'static str {
         self.solver.ordering().name()

@@ -56,7 +56,8 @@ struct Half {
     tmp: Vec<f64>,
     /// W·y of the forward substitution, by faer position past `own`.
     acc: Vec<f64>,
-    /// The separator's rows of T (by separator index) by its columns, and T·Tᵀ.
+    /// The separator's block T of this half's factor and T·Tᵀ (lower), dense by columns in
+    /// faer's order.
     t: Vec<f64>,
     ttt: Vec<f64>,
 }
@@ -200,7 +201,7 @@ impl Half {
                 self.dinv[c0 + j] = 1.0 / block[j * ld + j];
             }
         }
-        // T: the separator's columns of this half's factor, rows by separator index
+        // T: the separator's block of this half's factor (lower triangular in faer's order)
         let ns = self.acc.len();
         self.t.iter_mut().for_each(|v| *v = 0.0);
         for s in self.first_top..self.sn.len() {
@@ -210,16 +211,21 @@ impl Half {
                 let col = (c0 + j - self.own) * ns;
                 let rows = (c0 + j..c0 + c).chain(pat.iter().map(|&r| r as usize));
                 for (p, &v) in rows.zip(&block[j * ld + j..(j + 1) * ld]) {
-                    self.t[col + self.sep_of[p - self.own]] = v;
+                    self.t[col + p - self.own] = v;
                 }
             }
         }
+        // T·Tᵀ, its lower triangle only (a third of the full product's operations)
+        use faer::linalg::matmul::triangular::{matmul, BlockStructure};
         let t = MatRef::from_column_major_slice(&self.t, ns, ns);
-        faer::linalg::matmul::matmul(
+        matmul(
             MatMut::from_column_major_slice_mut(&mut self.ttt, ns, ns),
+            BlockStructure::TriangularLower,
             Accum::Replace,
             t,
+            BlockStructure::TriangularLower,
             t.transpose(),
+            BlockStructure::TriangularUpper,
             1.0,
             Par::Seq,
         );
@@ -383,10 +389,17 @@ impl Halves {
         let (ra, rb) = both(|| ha.factor(values), || hb.factor(values));
         ra?;
         rb?;
-        // T_A·T_Aᵀ + T_B·T_Bᵀ − S, lower triangle
+        // T_A·T_Aᵀ + T_B·T_Bᵀ − S, lower triangle, in the separator's order
         let ns = self.sep.len();
-        for (v, (a, b)) in self.ls.iter_mut().zip(ha.ttt.iter().zip(&hb.ttt)) {
-            *v = a + b;
+        self.ls.iter_mut().for_each(|v| *v = 0.0);
+        for h in [&*ha, &*hb] {
+            for q in 0..ns {
+                for p in q..ns {
+                    let (i, j) = (h.sep_of[p], h.sep_of[q]);
+                    let (i, j) = if i >= j { (i, j) } else { (j, i) };
+                    self.ls[j * ns + i] += h.ttt[q * ns + p];
+                }
+            }
         }
         for &(k, i, j) in &self.s_entries {
             self.ls[j * ns + i] -= values[k];

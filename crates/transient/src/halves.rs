@@ -16,7 +16,7 @@
 //! T_A·T_Aᵀ + T_B·T_Bᵀ − S (dense, a few hundred unknowns), factored densely. Solves run the
 //! two halves' substitutions in parallel too, with the dense block between them.
 
-use crate::matrix::{back, forward, Part, Pattern, SolveError, Supernodes};
+use crate::matrix::{back, factor_llt, forward, Part, Pattern, SolveError, Supernodes};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
 use faer::sparse::linalg::cholesky::{
@@ -182,17 +182,7 @@ impl Half {
             SymbolicSparseColMatRef::new_checked(m, m, &self.col_ptr, None, &self.row_idx),
             &self.vals[..],
         );
-        self.symbolic
-            .factorize_numeric_llt(
-                &mut self.l_values,
-                a,
-                faer::Side::Lower,
-                LltRegularization::default(),
-                Par::Seq,
-                MemStack::new(&mut self.mem),
-                Spec::<LltParams, f64>::default(),
-            )
-            .map_err(|_| SolveError::Singular)?;
+        factor_llt(&self.symbolic, &mut self.l_values, a, &mut self.mem)?;
         let l = &self.l_values;
         for s in 0..=self.first_top {
             let (c0, c, pat, block) = self.sn.get(s, l);

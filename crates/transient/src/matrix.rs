@@ -692,6 +692,29 @@ fn dot4(a: &[f64], b: &[f64]) -> f64 {
     t
 }
 
+/// faer's numeric supernodal Cholesky of `a` (its lower triangle) into `l`, with the scratch
+/// in `mem`; a matrix that is not numerically positive definite is `Singular`.
+pub(crate) fn factor_llt(
+    symbolic: &faer::sparse::linalg::cholesky::SymbolicCholesky<usize>,
+    l: &mut [f64],
+    a: SparseColMatRef<'_, usize, f64>,
+    mem: &mut MemBuffer,
+) -> Result<(), SolveError> {
+    use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
+    symbolic
+        .factorize_numeric_llt(
+            l,
+            a,
+            faer::Side::Lower,
+            LltRegularization::default(),
+            Par::Seq,
+            MemStack::new(mem),
+            Spec::<LltParams, f64>::default(),
+        )
+        .map_err(|_| SolveError::Singular)?;
+    Ok(())
+}
+
 /// What a symbolic Cholesky analysis will cost per factorization and its solves, in
 /// multiply-adds: the numeric factorization ([`factor_ops`]), ten solves at two per factor
 /// entry (large circuits take about ten chord solves per factorization), and 1,000 per
@@ -860,23 +883,11 @@ impl FaerLlt {
     /// Numeric factorization (the lower triangle of `values` is read); fails when the matrix
     /// is not numerically positive definite.
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
-        use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
         if let Some(h) = &mut self.halves {
             return h.factor(values);
         }
         let a = csc(self.n, &self.col_ptr, &self.row_idx, values);
-        let stack = MemStack::new(&mut self.mem);
-        self.symbolic
-            .factorize_numeric_llt(
-                &mut self.l_values,
-                a,
-                faer::Side::Lower,
-                LltRegularization::default(),
-                Par::Seq,
-                stack,
-                Spec::<LltParams, f64>::default(),
-            )
-            .map_err(|_| SolveError::Singular)?;
+        factor_llt(&self.symbolic, &mut self.l_values, a, &mut self.mem)?;
         if let Some(sv) = &mut self.solve {
             sv.refresh(&self.l_values);
         }

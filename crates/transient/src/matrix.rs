@@ -286,8 +286,9 @@ pub struct FaerLlt {
     halves: Option<Halves>,
 }
 
-/// From this many factor entries (nested dissection kept), the Cholesky factorization is split
-/// by the top separator into [`Halves`] on two threads.
+/// From this many factor entries (nested dissection kept, and a top separator of s unknowns
+/// with 5·s² at most the factor's entries: its dense buffers), the Cholesky factorization is
+/// split by the top separator into [`Halves`] on two threads.
 pub const HALVES_MIN_ENTRIES: usize = SPLIT_MIN_ENTRIES;
 
 /// Forward and back substitution with a supernodal Cholesky factor as faer stores it: for each
@@ -828,10 +829,22 @@ impl FaerLlt {
         };
         let split = match (&dissection, ordering) {
             (Some(d), Ordering::NestedDissection) => {
-                let wanted = halves.unwrap_or(symbolic.len_val() >= HALVES_MIN_ENTRIES);
                 match d.halves {
-                    Some((a, b)) if wanted => Halves::new(pattern, &d.perm, a, b),
-                    _ => None,
+                    Some((a, b)) => {
+                        // the dense buffers of the separator (five of s² values) stay within
+                        // the factor's own size
+                        let s = pattern.n - a - b;
+                        let wanted = halves.unwrap_or(
+                            symbolic.len_val() >= HALVES_MIN_ENTRIES
+                                && 5 * s * s <= symbolic.len_val(),
+                        );
+                        if wanted {
+                            Halves::new(pattern, &d.perm, a, b)
+                        } else {
+                            None
+                        }
+                    }
+                    None => None,
                 }
             }
             _ => None,

@@ -16,12 +16,11 @@
 //! T_A·T_Aᵀ + T_B·T_Bᵀ − S (dense, a few hundred unknowns), factored densely. Solves run the
 //! two halves' substitutions in parallel too, with the dense block between them.
 
-use crate::matrix::{back, factor_llt, forward, Part, Pattern, SolveError, Supernodes};
+use crate::matrix::{back, factor_llt, forward, positions, Part, Pattern, SolveError, Supernodes};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
 use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, CholeskySymbolicParams, SymbolicCholesky, SymbolicCholeskyRaw,
-    SymmetricOrdering,
+    factorize_symbolic_cholesky, CholeskySymbolicParams, SymbolicCholesky, SymmetricOrdering,
 };
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
@@ -119,33 +118,19 @@ impl Half {
             },
         )
         .ok()?;
-        let SymbolicCholeskyRaw::Supernodal(raw) = symbolic.raw() else {
-            return None;
-        };
-        let ns = raw.n_supernodes();
-        let mut begin = raw.supernode_begin().to_vec();
-        begin.push(*raw.supernode_end().last()?);
+        let sn = Supernodes::of(&symbolic)?;
         // the supernode holding the first separator column
-        let first_top = begin.partition_point(|&b| b <= own.len()) - 1;
-        if first_top >= ns {
+        let first_top = sn.begin.partition_point(|&b| b <= own.len()) - 1;
+        if first_top >= sn.len() {
             return None;
         }
-        let fwd: Vec<usize> = match symbolic.perm() {
-            Some(p) => p.arrays().0.to_vec(),
-            None => (0..m).collect(),
-        };
+        let fwd = positions(&symbolic);
         // the separator's unknowns must stay last
-        if fwd[own.len()..].iter().any(|&l| l < own.len()) || m > u32::MAX as usize {
+        if fwd[own.len()..].iter().any(|&l| l < own.len()) {
             return None;
         }
         let sep_of = fwd[own.len()..].iter().map(|&l| l - own.len()).collect();
-        let sn = Supernodes {
-            begin,
-            rp: raw.col_ptr_for_row_idx()[..=ns].to_vec(),
-            rows: raw.row_idx().iter().map(|&r| r as u32).collect(),
-            vp: raw.col_ptr_for_val()[..=ns].to_vec(),
-        };
-        let widest = (0..ns).map(|s| sn.rp[s + 1] - sn.rp[s]).max().unwrap_or(0);
+        let widest = sn.widest();
         let req = symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default());
         let mem = MemBuffer::try_new(req).ok()?;
         let s = sep.len();
@@ -184,13 +169,7 @@ impl Half {
         );
         factor_llt(&self.symbolic, &mut self.l_values, a, &mut self.mem)?;
         let l = &self.l_values;
-        for s in 0..=self.first_top {
-            let (c0, c, pat, block) = self.sn.get(s, l);
-            let ld = c + pat.len();
-            for j in 0..c.min(self.own - c0) {
-                self.dinv[c0 + j] = 1.0 / block[j * ld + j];
-            }
-        }
+        self.sn.reciprocal_pivots(l, self.own, &mut self.dinv);
         // T: the separator's block of this half's factor (lower triangular in faer's order)
         let ns = self.acc.len();
         self.t.iter_mut().for_each(|v| *v = 0.0);

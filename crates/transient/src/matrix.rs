@@ -328,8 +328,53 @@ pub(crate) struct Supernodes {
 }
 
 impl Supernodes {
+    /// The supernodes of faer's analysis, or `None` for a simplicial one or more than
+    /// `u32::MAX` unknowns.
+    pub(crate) fn of(
+        symbolic: &faer::sparse::linalg::cholesky::SymbolicCholesky<usize>,
+    ) -> Option<Supernodes> {
+        use faer::sparse::linalg::cholesky::SymbolicCholeskyRaw;
+        let SymbolicCholeskyRaw::Supernodal(sn) = symbolic.raw() else {
+            return None;
+        };
+        if symbolic.nrows() > u32::MAX as usize {
+            return None;
+        }
+        let ns = sn.n_supernodes();
+        let mut begin = sn.supernode_begin().to_vec();
+        begin.push(*sn.supernode_end().last().unwrap_or(&0));
+        Some(Supernodes {
+            begin,
+            rp: sn.col_ptr_for_row_idx()[..=ns].to_vec(),
+            rows: sn.row_idx().iter().map(|&r| r as u32).collect(),
+            vp: sn.col_ptr_for_val()[..=ns].to_vec(),
+        })
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.begin.len() - 1
+    }
+
+    /// The longest pattern (rows below a diagonal block): the work buffer's length.
+    pub(crate) fn widest(&self) -> usize {
+        (0..self.len())
+            .map(|s| self.rp[s + 1] - self.rp[s])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// After a numeric factorization `l`: `dinv[j] = 1 / L[j, j]` for the columns j < `end`.
+    pub(crate) fn reciprocal_pivots(&self, l: &[f64], end: usize, dinv: &mut [f64]) {
+        for s in 0..self.len() {
+            let (c0, c, pat, block) = self.get(s, l);
+            if c0 >= end {
+                break;
+            }
+            let ld = c + pat.len();
+            for j in 0..c.min(end - c0) {
+                dinv[c0 + j] = 1.0 / block[j * ld + j];
+            }
+        }
     }
 
     /// Supernode `s` of the factor values `l`: its first column, its number of columns, its
@@ -454,31 +499,10 @@ impl Supernodes {
 
 impl SupernodalSolve {
     fn new(symbolic: &faer::sparse::linalg::cholesky::SymbolicCholesky<usize>) -> Option<Self> {
-        use faer::sparse::linalg::cholesky::SymbolicCholeskyRaw;
-        let SymbolicCholeskyRaw::Supernodal(sn) = symbolic.raw() else {
-            return None;
-        };
+        let sn = Supernodes::of(symbolic)?;
         let n = symbolic.nrows();
-        let ns = sn.n_supernodes();
-        let mut begin = sn.supernode_begin().to_vec();
-        begin.push(*sn.supernode_end().last().unwrap_or(&0));
-        let rp = sn.col_ptr_for_row_idx()[..=ns].to_vec();
-        let vp = sn.col_ptr_for_val()[..=ns].to_vec();
-        if n > u32::MAX as usize {
-            return None;
-        }
-        let rows = sn.row_idx().iter().map(|&r| r as u32).collect();
-        let fwd = match symbolic.perm() {
-            Some(p) => p.arrays().0.to_vec(),
-            None => (0..n).collect(),
-        };
-        let widest = (0..ns).map(|s| rp[s + 1] - rp[s]).max().unwrap_or(0);
-        let sn = Supernodes {
-            begin,
-            rp,
-            rows,
-            vp,
-        };
+        let fwd = positions(symbolic);
+        let widest = sn.widest();
         let split = if symbolic.len_val() >= SPLIT_MIN_ENTRIES {
             sn.split(n)
         } else {
@@ -512,13 +536,7 @@ impl SupernodalSolve {
 
     /// After a numeric factorization: the pivots' reciprocals.
     fn refresh(&mut self, l: &[f64]) {
-        for s in 0..self.sn.len() {
-            let (c0, c, pat, block) = self.sn.get(s, l);
-            let ld = c + pat.len();
-            for j in 0..c {
-                self.dinv[c0 + j] = 1.0 / block[j * ld + j];
-            }
-        }
+        self.sn.reciprocal_pivots(l, self.x.len(), &mut self.dinv);
     }
 
     /// Solve L·Lᵀ·x = b in place (0-based, length n). With a [`Split`], and when called on a
@@ -672,6 +690,16 @@ pub(crate) fn back(
             }
             x[c0 + j - off] = v * dinv[c0 + j];
         }
+    }
+}
+
+/// `p[k]`: the unknown (as faer's analysis was given them) at position k of faer's order.
+pub(crate) fn positions(
+    symbolic: &faer::sparse::linalg::cholesky::SymbolicCholesky<usize>,
+) -> Vec<usize> {
+    match symbolic.perm() {
+        Some(p) => p.arrays().0.to_vec(),
+        None => (0..symbolic.nrows()).collect(),
     }
 }
 

@@ -201,6 +201,12 @@ impl Half {
         Ok(())
     }
 
+    /// The supernodes holding own columns: those before `first_top`, and `first_top` itself
+    /// when it starts with some.
+    fn own_supernodes(&self) -> std::ops::Range<usize> {
+        0..self.first_top + usize::from(self.sn.begin[self.first_top] < self.own)
+    }
+
     /// Forward substitution of this half's own unknowns from `b` (original numbering); W·y
     /// left in `acc` (by faer position past `own`).
     fn forward(&mut self, b: &[f64]) {
@@ -208,7 +214,7 @@ impl Half {
             *xi = b[self.unknowns[f]];
         }
         self.acc.iter_mut().for_each(|v| *v = 0.0);
-        let own = self.own;
+        let (own, range) = (self.own, self.own_supernodes());
         let mut part = Part {
             own: &mut self.x,
             off: 0,
@@ -218,27 +224,11 @@ impl Half {
             &self.sn,
             &self.l_values,
             &self.dinv,
-            0..self.first_top,
+            range,
             &mut part,
             &mut self.acc,
             &mut self.tmp,
         );
-        // the own columns of the supernode shared with the separator
-        let (c0, c, pat, block) = self.sn.get(self.first_top, &self.l_values);
-        let ld = c + pat.len();
-        let x = &mut self.x;
-        for j in 0..own - c0 {
-            let col = &block[j * ld..(j + 1) * ld];
-            let xj = x[c0 + j] * self.dinv[c0 + j];
-            x[c0 + j] = xj;
-            for (xi, &lij) in x[c0 + j + 1..own].iter_mut().zip(&col[j + 1..own - c0]) {
-                *xi -= lij * xj;
-            }
-            let rows = (own..c0 + c).chain(pat.iter().map(|&r| r as usize));
-            for (r, &lij) in rows.zip(&col[own - c0..]) {
-                self.acc[r - own] += lij * xj;
-            }
-        }
     }
 
     /// Back substitution given the separator's solution `xs` (dense order); the own
@@ -248,23 +238,7 @@ impl Half {
         for (a, &k) in self.acc.iter_mut().zip(&self.sep_of) {
             *a = xs[k];
         }
-        let own = self.own;
-        // the own columns of the supernode shared with the separator first
-        let (c0, c, pat, block) = self.sn.get(self.first_top, &self.l_values);
-        let ld = c + pat.len();
-        let x = &mut self.x;
-        for j in (0..own - c0).rev() {
-            let col = &block[j * ld..(j + 1) * ld];
-            let mut v = x[c0 + j];
-            for (&lij, &xi) in col[j + 1..own - c0].iter().zip(&x[c0 + j + 1..own]) {
-                v -= lij * xi;
-            }
-            let rows = (own..c0 + c).chain(pat.iter().map(|&r| r as usize));
-            for (r, &lij) in rows.zip(&col[own - c0..]) {
-                v -= lij * self.acc[r - own];
-            }
-            x[c0 + j] = v * self.dinv[c0 + j];
-        }
+        let (own, range) = (self.own, self.own_supernodes());
         let mut part = Part {
             own: &mut self.x,
             off: 0,
@@ -274,7 +248,7 @@ impl Half {
             &self.sn,
             &self.l_values,
             &self.dinv,
-            0..self.first_top,
+            range,
             &mut part,
             &self.acc,
             &mut self.tmp,

@@ -618,7 +618,9 @@ impl SupernodalSolve {
 }
 
 /// Forward substitution L·y = b over supernodes `range`, whose columns lie in `part`; updates
-/// of rows past the part (top columns) are added to `acc` (indexed from `part.top_off`).
+/// of rows past the part (top columns) are added to `acc` (indexed from `part.top_off`). The
+/// last supernode may reach past the part: only its columns inside are substituted, and the
+/// rows of its diagonal block past the part are top rows too.
 pub(crate) fn forward(
     sn: &Supernodes,
     l: &[f64],
@@ -632,15 +634,22 @@ pub(crate) fn forward(
     let end = off + x.len();
     for s in range {
         let (c0, c, pat, block) = sn.get(s, l);
-        let (c1, ld) = (c0 + c, c + pat.len());
+        // this supernode's columns inside the part
+        let (cw, ld) = (c.min(end - c0), c + pat.len());
         let tmp = &mut tmp[..pat.len()];
         tmp.iter_mut().for_each(|t| *t = 0.0);
-        for j in 0..c {
+        for j in 0..cw {
             let col = &block[j * ld..(j + 1) * ld];
             let xj = x[c0 + j - off] * dinv[c0 + j];
             x[c0 + j - off] = xj;
-            for (xi, &lij) in x[c0 + j + 1 - off..c1 - off].iter_mut().zip(&col[j + 1..c]) {
+            for (xi, &lij) in x[c0 + j + 1 - off..c0 + cw - off]
+                .iter_mut()
+                .zip(&col[j + 1..cw])
+            {
                 *xi -= lij * xj;
+            }
+            for (i, &lij) in (c0 + cw..c0 + c).zip(&col[cw..c]) {
+                acc[i - part.top_off] += lij * xj;
             }
             for (t, &lij) in tmp.iter_mut().zip(&col[c..]) {
                 *t += lij * xj;
@@ -658,7 +667,8 @@ pub(crate) fn forward(
 }
 
 /// Back substitution Lᵀ·z = y over supernodes `range` in reverse, columns in `part`; rows
-/// past it are read from `top` (indexed from `part.top_off`), already solved.
+/// past it are read from `top` (indexed from `part.top_off`), already solved. As in
+/// [`forward`], the last supernode may reach past the part.
 pub(crate) fn back(
     sn: &Supernodes,
     l: &[f64],
@@ -672,7 +682,7 @@ pub(crate) fn back(
     let end = off + x.len();
     for s in range.rev() {
         let (c0, c, pat, block) = sn.get(s, l);
-        let (c1, ld) = (c0 + c, c + pat.len());
+        let (cw, ld) = (c.min(end - c0), c + pat.len());
         let tmp = &mut tmp[..pat.len()];
         let k = pat.partition_point(|&i| (i as usize) < end);
         for (t, &i) in tmp[..k].iter_mut().zip(&pat[..k]) {
@@ -681,12 +691,18 @@ pub(crate) fn back(
         for (t, &i) in tmp[k..].iter_mut().zip(&pat[k..]) {
             *t = top[i as usize - part.top_off];
         }
-        for j in (0..c).rev() {
+        for j in (0..cw).rev() {
             let col = &block[j * ld..(j + 1) * ld];
             let below = dot4(&col[c..], tmp);
             let mut v = x[c0 + j - off] - below;
-            for (&lij, &xi) in col[j + 1..c].iter().zip(&x[c0 + j + 1 - off..c1 - off]) {
+            for (&lij, &xi) in col[j + 1..cw]
+                .iter()
+                .zip(&x[c0 + j + 1 - off..c0 + cw - off])
+            {
                 v -= lij * xi;
+            }
+            for (i, &lij) in (c0 + cw..c0 + c).zip(&col[cw..c]) {
+                v -= lij * top[i - part.top_off];
             }
             x[c0 + j - off] = v * dinv[c0 + j];
         }

@@ -123,7 +123,7 @@ fn child(side: usize, drive: &str, mode: &str, steps: usize, raw: &Path) -> Resu
         "factor_nnz": sim.factor_nnz(),
         "solver": sim.solver_kind(),
         "ordering": sim.ordering(),
-        "threads": if sim.can_use_two_threads() { rayon::current_num_threads().min(2) } else { 1 },
+        "threads": sim.solver_threads(),
         "steps": sum.accepted,
         "rejected": sum.rejected,
         "newton_iterations": st.newton_iterations,

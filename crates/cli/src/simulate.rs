@@ -209,7 +209,7 @@ fn summary_json(
         "factorization_reuses": st.reuses,
         "solver": sim.solver_kind(),
         "ordering": sim.ordering(),
-        "solver_threads": solver_threads(sim),
+        "solver_threads": sim.solver_threads(),
         "matrix_nnz": sim.matrix_nnz(),
         "factor_nnz": sim.factor_nnz(),
         "load_seconds": st.load_seconds,
@@ -551,8 +551,8 @@ fn print_summary(
             sim.factor_nnz(),
             sim.solver_kind(),
             sim.ordering(),
-            solver_threads(sim),
-            if solver_threads(sim) == 1 { "" } else { "s" }
+            sim.solver_threads(),
+            if sim.solver_threads() == 1 { "" } else { "s" }
         );
         println!(
             "device evaluation:              {:.4} s ({:.1}%)",
@@ -654,14 +654,4 @@ fn run_op(
         println!("wrote {}", out.display());
     }
     Ok(0)
-}
-
-/// Threads the factorizations and solves use: two when the solver can split them and rayon's
-/// pool has two workers or more (`RAYON_NUM_THREADS`), else one.
-fn solver_threads(sim: &transient::Simulator) -> usize {
-    if sim.can_use_two_threads() {
-        rayon::current_num_threads().min(2)
-    } else {
-        1
-    }
 }

@@ -16,7 +16,9 @@
 //! T_A·T_Aᵀ + T_B·T_Bᵀ − S (dense, a few hundred unknowns), factored densely. Solves run the
 //! two halves' substitutions in parallel too, with the dense block between them.
 
-use crate::matrix::{back, factor_llt, forward, positions, Part, Pattern, SolveError, Supernodes};
+use crate::matrix::{
+    back, both, factor_llt, forward, positions, Part, Pattern, SolveError, Supernodes,
+};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
 use faer::sparse::linalg::cholesky::{
@@ -253,19 +255,6 @@ impl Half {
             &self.acc,
             &mut self.tmp,
         );
-    }
-}
-
-/// Run two closures as a `rayon::join` on a worker of the pool, one after the other outside it
-/// (a join from outside would put the caller to sleep and wake a worker).
-fn both<RA: Send, RB: Send>(
-    a: impl FnOnce() -> RA + Send,
-    b: impl FnOnce() -> RB + Send,
-) -> (RA, RB) {
-    if rayon::current_thread_index().is_some() {
-        rayon::join(a, b)
-    } else {
-        (a(), b())
     }
 }
 

@@ -327,6 +327,17 @@ impl Simulator {
         self.solver.can_use_two_threads()
     }
 
+    /// Threads the factorizations and solves use when run on a worker of rayon's pool: two
+    /// when they can split and the pool has two workers or more (`RAYON_NUM_THREADS`), else
+    /// one.
+    pub fn solver_threads(&self) -> usize {
+        if self.can_use_two_threads() {
+            rayon::current_num_threads().min(2)
+        } else {
+            1
+        }
+    }
+
     /// The fill-reducing ordering of the factorization: `amd` or `nested dissection`.
     pub fn ordering(&self) -> &'static str {
         self.solver.ordering().name()

@@ -173,6 +173,56 @@ fn factorization(c: &mut Criterion) {
     }
 }
 
+/// The supernodal Cholesky of the 100k mesh's grid (316 × 316, nested dissection, split in
+/// halves): one factorization, and a solve with the factor as computed and read in single
+/// precision (`FaerLlt::solve_rounded`, Newton's iterations), on a worker of rayon's pool as in
+/// `freqprop simulate` so that the two halves run on two threads.
+fn cholesky(c: &mut Criterion) {
+    let side = 316;
+    let (p, v) = grid(side);
+    let n = side * side;
+    let mut llt = transient::matrix::FaerLlt::new(&p).unwrap();
+    llt.set_rounded_solves(true);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group(format!("cholesky {side}x{side} grid"));
+    g.sample_size(20);
+    g.bench_function("factor", |b| {
+        pool.install(|| b.iter(|| llt.factor(&v).unwrap()))
+    });
+    // each timed solve of one kind alternates with an untimed one of the other, so that both
+    // see the same state of the machine and of its caches
+    let b0: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+    let mut rhs = b0.clone();
+    for (name, rounded) in [("solve", false), ("solve, rounded factor", true)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                pool.install(|| {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        for this in [rounded, !rounded] {
+                            rhs.copy_from_slice(&b0);
+                            let t0 = std::time::Instant::now();
+                            if this {
+                                llt.solve_rounded(&mut rhs)
+                            } else {
+                                llt.solve(&mut rhs)
+                            }
+                            if this == rounded {
+                                timed += t0.elapsed();
+                            }
+                        }
+                    }
+                    timed
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
 fn transient_runs(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut g = c.benchmark_group("transient");
@@ -215,6 +265,7 @@ fn training_example(c: &mut Criterion) {
 criterion_group!(
     benches,
     factorization,
+    cholesky,
     assembly,
     timestep,
     transient_runs,

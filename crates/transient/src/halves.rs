@@ -17,7 +17,7 @@
 //! two halves' substitutions in parallel too, with the dense block between them.
 
 use crate::matrix::{
-    back, both, factor_llt, forward, positions, Part, Pattern, SolveError, Supernodes,
+    back, both, factor_llt, forward, positions, round_to_f32, Part, Pattern, SolveError, Supernodes,
 };
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
@@ -42,6 +42,8 @@ struct Half {
     vals: Vec<f64>,
     symbolic: SymbolicCholesky<usize>,
     l_values: Vec<f64>,
+    /// `l_values` rounded to single precision (rounded solves only).
+    l_rounded: Vec<f32>,
     mem: MemBuffer,
     sn: Supernodes,
     /// Supernodes `..first_top` hold only own columns; supernode `first_top` holds the own
@@ -77,6 +79,8 @@ pub(crate) struct Halves {
     /// Factor entries: both halves' (their separator blocks included) and the dense block's
     /// lower triangle.
     entries: usize,
+    /// Keep the halves' factors rounded to single precision too ([`Halves::solve_rounded`]).
+    rounded: bool,
 }
 
 impl Half {
@@ -144,6 +148,7 @@ impl Half {
             row_idx,
             slots,
             l_values: vec![0.0; symbolic.len_val()],
+            l_rounded: Vec::new(),
             symbolic,
             mem,
             sn,
@@ -159,8 +164,9 @@ impl Half {
         })
     }
 
-    /// Factor this half and form T·Tᵀ (separator order).
-    fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
+    /// Factor this half and form T·Tᵀ (separator order); with `rounded`, also round L to
+    /// single precision for the rounded solves.
+    fn factor(&mut self, values: &[f64], rounded: bool) -> Result<(), SolveError> {
         for (v, &k) in self.vals.iter_mut().zip(&self.slots) {
             *v = values[k];
         }
@@ -172,6 +178,9 @@ impl Half {
         factor_llt(&self.symbolic, &mut self.l_values, a, &mut self.mem)?;
         let l = &self.l_values;
         self.sn.reciprocal_pivots(l, self.own, &mut self.dinv);
+        if rounded {
+            round_to_f32(l, &mut self.l_rounded);
+        }
         // T: the separator's block of this half's factor (lower triangular in faer's order)
         let ns = self.acc.len();
         self.t.iter_mut().for_each(|v| *v = 0.0);
@@ -211,7 +220,7 @@ impl Half {
 
     /// Forward substitution of this half's own unknowns from `b` (original numbering); W·y
     /// left in `acc` (by faer position past `own`).
-    fn forward(&mut self, b: &[f64]) {
+    fn forward(&mut self, b: &[f64], rounded: bool) {
         for (xi, &f) in self.x.iter_mut().zip(&self.fwd) {
             *xi = b[self.unknowns[f]];
         }
@@ -222,20 +231,32 @@ impl Half {
             off: 0,
             top_off: own,
         };
-        forward(
-            &self.sn,
-            &self.l_values,
-            &self.dinv,
-            range,
-            &mut part,
-            &mut self.acc,
-            &mut self.tmp,
-        );
+        if rounded {
+            forward(
+                &self.sn,
+                &self.l_rounded,
+                &self.dinv,
+                range,
+                &mut part,
+                &mut self.acc,
+                &mut self.tmp,
+            );
+        } else {
+            forward(
+                &self.sn,
+                &self.l_values,
+                &self.dinv,
+                range,
+                &mut part,
+                &mut self.acc,
+                &mut self.tmp,
+            );
+        }
     }
 
     /// Back substitution given the separator's solution `xs` (dense order); the own
     /// unknowns' solution is left in `x` (faer's order).
-    fn back_into(&mut self, xs: &[f64]) {
+    fn back_into(&mut self, xs: &[f64], rounded: bool) {
         // the separator's values by faer position, in acc
         for (a, &k) in self.acc.iter_mut().zip(&self.sep_of) {
             *a = xs[k];
@@ -246,15 +267,27 @@ impl Half {
             off: 0,
             top_off: own,
         };
-        back(
-            &self.sn,
-            &self.l_values,
-            &self.dinv,
-            range,
-            &mut part,
-            &self.acc,
-            &mut self.tmp,
-        );
+        if rounded {
+            back(
+                &self.sn,
+                &self.l_rounded,
+                &self.dinv,
+                range,
+                &mut part,
+                &self.acc,
+                &mut self.tmp,
+            );
+        } else {
+            back(
+                &self.sn,
+                &self.l_values,
+                &self.dinv,
+                range,
+                &mut part,
+                &self.acc,
+                &mut self.tmp,
+            );
+        }
     }
 }
 
@@ -294,6 +327,7 @@ impl Halves {
             ls_mem: MemBuffer::try_new(req).ok()?,
             ys: vec![0.0; ns],
             entries,
+            rounded: false,
         })
     }
 
@@ -318,7 +352,8 @@ impl Halves {
     /// separator's dense block.
     pub(crate) fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
         let [ha, hb] = &mut self.halves;
-        let (ra, rb) = both(|| ha.factor(values), || hb.factor(values));
+        let rounded = self.rounded;
+        let (ra, rb) = both(|| ha.factor(values, rounded), || hb.factor(values, rounded));
         ra?;
         rb?;
         // T_A·T_Aᵀ + T_B·T_Bᵀ − S, lower triangle, in the separator's order
@@ -347,13 +382,34 @@ impl Halves {
         Ok(())
     }
 
+    /// Keep the halves' factors rounded to single precision after each factorization.
+    pub(crate) fn set_rounded(&mut self, on: bool) {
+        self.rounded = on;
+        if !on {
+            for h in &mut self.halves {
+                h.l_rounded = Vec::new();
+            }
+        }
+    }
+
     /// Solve M·x = b in place (original numbering, length n).
     pub(crate) fn solve(&mut self, b: &mut [f64]) {
+        self.solve_with(b, false);
+    }
+
+    /// [`Halves::solve`] with the halves' factors rounded to single precision (the dense
+    /// block stays in double), when rounded solves are on.
+    pub(crate) fn solve_rounded(&mut self, b: &mut [f64]) {
+        let rounded = self.rounded;
+        self.solve_with(b, rounded);
+    }
+
+    fn solve_with(&mut self, b: &mut [f64], rounded: bool) {
         let ns = self.sep.len();
         {
             let [ha, hb] = &mut self.halves;
             let bb: &[f64] = b;
-            both(|| ha.forward(bb), || hb.forward(bb));
+            both(|| ha.forward(bb, rounded), || hb.forward(bb, rounded));
         }
         // y_S = L_S⁻¹·(b_S − W_A·y_A − W_B·y_B), then x_S = L_S⁻ᵀ·y_S
         let [ha, hb] = &self.halves;
@@ -389,7 +445,7 @@ impl Halves {
         let [ha, hb] = &mut self.halves;
         let xs = &self.ys[..];
         // the halves write disjoint unknowns of b: each into its own buffer first
-        both(|| ha.back_into(xs), || hb.back_into(xs));
+        both(|| ha.back_into(xs, rounded), || hb.back_into(xs, rounded));
         for h in [&*ha, &*hb] {
             for (xi, &f) in h.x.iter().zip(&h.fwd) {
                 b[h.unknowns[f]] = *xi;

@@ -284,6 +284,10 @@ pub struct FaerLlt {
     solve: Option<SupernodalSolve>,
     /// The factorization split by the top separator, in place of the whole one.
     halves: Option<Halves>,
+    /// L rounded to single precision after each factorization, for [`FaerLlt::solve_rounded`]
+    /// (empty while rounded solves are off).
+    l_rounded: Vec<f32>,
+    rounded: bool,
 }
 
 /// From this many factor entries (nested dissection kept, and a top separator of s unknowns
@@ -380,11 +384,7 @@ impl Supernodes {
     /// Supernode `s` of the factor values `l`: its first column, its number of columns, its
     /// pattern, and its `(c + r) × c` block by columns.
     #[inline]
-    pub(crate) fn get<'a>(
-        &'a self,
-        s: usize,
-        l: &'a [f64],
-    ) -> (usize, usize, &'a [u32], &'a [f64]) {
+    pub(crate) fn get<'a, T>(&'a self, s: usize, l: &'a [T]) -> (usize, usize, &'a [u32], &'a [T]) {
         let c0 = self.begin[s];
         (
             c0,
@@ -544,7 +544,7 @@ impl SupernodalSolve {
     /// if it is free, and this thread does both otherwise, never waiting; outside the pool
     /// they run in turn. The arithmetic is the same either way, so results do not depend on
     /// the pool or the calling thread.
-    fn solve(&mut self, l: &[f64], b: &mut [f64]) {
+    fn solve<T: FactorValue>(&mut self, l: &[T], b: &mut [f64]) {
         let n = self.x.len();
         for (xi, &f) in self.x.iter_mut().zip(&self.fwd) {
             *xi = b[f];
@@ -616,9 +616,9 @@ impl SupernodalSolve {
 /// of rows past the part (top columns) are added to `acc` (indexed from `part.top_off`). The
 /// last supernode may reach past the part: only its columns inside are substituted, and the
 /// rows of its diagonal block past the part are top rows too.
-pub(crate) fn forward(
+pub(crate) fn forward<T: FactorValue>(
     sn: &Supernodes,
-    l: &[f64],
+    l: &[T],
     dinv: &[f64],
     range: std::ops::Range<usize>,
     part: &mut Part<'_>,
@@ -641,13 +641,13 @@ pub(crate) fn forward(
                 .iter_mut()
                 .zip(&col[j + 1..cw])
             {
-                *xi -= lij * xj;
+                *xi -= lij.wide() * xj;
             }
             for (i, &lij) in (c0 + cw..c0 + c).zip(&col[cw..c]) {
-                acc[i - part.top_off] += lij * xj;
+                acc[i - part.top_off] += lij.wide() * xj;
             }
             for (t, &lij) in tmp.iter_mut().zip(&col[c..]) {
-                *t += lij * xj;
+                *t += lij.wide() * xj;
             }
         }
         // rows are ascending: this part's first, then the top columns
@@ -664,9 +664,9 @@ pub(crate) fn forward(
 /// Back substitution Lᵀ·z = y over supernodes `range` in reverse, columns in `part`; rows
 /// past it are read from `top` (indexed from `part.top_off`), already solved. As in
 /// [`forward`], the last supernode may reach past the part.
-pub(crate) fn back(
+pub(crate) fn back<T: FactorValue>(
     sn: &Supernodes,
-    l: &[f64],
+    l: &[T],
     dinv: &[f64],
     range: std::ops::Range<usize>,
     part: &mut Part<'_>,
@@ -694,10 +694,10 @@ pub(crate) fn back(
                 .iter()
                 .zip(&x[c0 + j + 1 - off..c0 + cw - off])
             {
-                v -= lij * xi;
+                v -= lij.wide() * xi;
             }
             for (i, &lij) in (c0 + cw..c0 + c).zip(&col[cw..c]) {
-                v -= lij * top[i - part.top_off];
+                v -= lij.wide() * top[i - part.top_off];
             }
             x[c0 + j - off] = v * dinv[c0 + j];
         }
@@ -729,21 +729,48 @@ pub(crate) fn positions(
 }
 
 /// `Σ a[k]·b[k]` in four interleaved partial sums (independent multiply-adds).
-fn dot4(a: &[f64], b: &[f64]) -> f64 {
+fn dot4<T: FactorValue>(a: &[T], b: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
     let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
     let (ar, br) = (ac.remainder(), bc.remainder());
     for (a4, b4) in ac.zip(bc) {
-        s[0] += a4[0] * b4[0];
-        s[1] += a4[1] * b4[1];
-        s[2] += a4[2] * b4[2];
-        s[3] += a4[3] * b4[3];
+        s[0] += a4[0].wide() * b4[0];
+        s[1] += a4[1].wide() * b4[1];
+        s[2] += a4[2].wide() * b4[2];
+        s[3] += a4[3].wide() * b4[3];
     }
     let mut t = (s[0] + s[1]) + (s[2] + s[3]);
     for (&x, &y) in ar.iter().zip(br) {
-        t += x * y;
+        t += x.wide() * y;
     }
     t
+}
+
+/// How the triangular solves read a factor's values: as computed (`f64`), or rounded to
+/// single precision (`f32`), half the memory traffic of a solve, which on large factors is
+/// bound by it. The arithmetic is in double precision either way.
+pub(crate) trait FactorValue: Copy + Send + Sync {
+    fn wide(self) -> f64;
+}
+
+impl FactorValue for f64 {
+    #[inline(always)]
+    fn wide(self) -> f64 {
+        self
+    }
+}
+
+impl FactorValue for f32 {
+    #[inline(always)]
+    fn wide(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// `narrow[i] = wide[i]` rounded to single precision.
+pub(crate) fn round_to_f32(wide: &[f64], narrow: &mut Vec<f32>) {
+    narrow.clear();
+    narrow.extend(wide.iter().map(|&v| v as f32));
 }
 
 /// faer's numeric supernodal Cholesky of `a` (its lower triangle) into `l`, with the scratch
@@ -913,6 +940,8 @@ impl FaerLlt {
                 row_idx: Vec::new(),
                 n: pattern.n,
                 halves: split,
+                l_rounded: Vec::new(),
+                rounded: false,
             });
         }
         let par = Par::Seq;
@@ -930,7 +959,21 @@ impl FaerLlt {
             row_idx: pattern.row_idx.clone(),
             n: pattern.n,
             halves: None,
+            l_rounded: Vec::new(),
+            rounded: false,
         })
+    }
+
+    /// Keep a copy of L rounded to single precision after each factorization, for
+    /// [`FaerLlt::solve_rounded`] (off by default).
+    pub fn set_rounded_solves(&mut self, on: bool) {
+        self.rounded = on;
+        if let Some(h) = &mut self.halves {
+            h.set_rounded(on);
+        }
+        if !on {
+            self.l_rounded = Vec::new();
+        }
     }
 
     /// Stored entries of L.
@@ -956,8 +999,30 @@ impl FaerLlt {
         factor_llt(&self.symbolic, &mut self.l_values, a, &mut self.mem)?;
         if let Some(sv) = &mut self.solve {
             sv.refresh(&self.l_values);
+            if self.rounded {
+                round_to_f32(&self.l_values, &mut self.l_rounded);
+            }
         }
         Ok(())
+    }
+
+    /// Solve A·x = b in place (0-based, length n) with L rounded to single precision, when
+    /// rounded solves are on ([`FaerLlt::set_rounded_solves`]): the solution of a matrix within
+    /// a few single-precision roundings of A (relative to L's entries), computed in double
+    /// precision. For Newton's method in residual form, where the step's matrix only sets how
+    /// fast the iterates contract, not where they go. Otherwise the same as [`FaerLlt::solve`].
+    pub fn solve_rounded(&mut self, b: &mut [f64]) {
+        let n = self.n;
+        if !self.rounded {
+            return self.solve(b);
+        }
+        if let Some(h) = &mut self.halves {
+            return h.solve_rounded(&mut b[..n]);
+        }
+        if let Some(sv) = &mut self.solve {
+            return sv.solve(&self.l_rounded, &mut b[..n]);
+        }
+        self.solve(b)
     }
 
     /// Solve A·x = b in place (0-based, length n).
@@ -1088,12 +1153,14 @@ impl Solver {
 
     /// Solve with the held factorization, no refinement: for the residual form of Newton's
     /// method, whose iterations refine by themselves. Same indexing as [`Solver::solve`].
+    /// With rounded solves on ([`Solver::set_rounded_solves`]), the Cholesky factor is read
+    /// in single precision.
     pub fn solve_plain(&mut self, b: &mut [f64]) {
         debug_assert!(self.factored);
         let b = &mut b[1..=self.pattern.n];
         if self.use_cholesky {
             if let Some(c) = &mut self.cholesky {
-                return c.solve(b);
+                return c.solve_rounded(b);
             }
         }
         match (self.use_pivoting, &mut self.fast, &mut self.pivoting) {
@@ -1103,9 +1170,24 @@ impl Solver {
         }
     }
 
+    /// Let [`Solver::solve_plain`] read the Cholesky factor rounded to single precision
+    /// (half a large solve's memory traffic): for Newton iterations that only need a matrix
+    /// close to the Jacobian, not the Jacobian itself (chord steps). Off by default; other
+    /// solves always use the factor as computed.
+    pub fn set_rounded_solves(&mut self, on: bool) {
+        if let Some(c) = &mut self.cholesky {
+            c.set_rounded_solves(on);
+        }
+    }
+
     /// Solve A·x = b in place; `b[0]` (ground) is ignored and `b[1..=n]` are the unknowns.
     pub fn solve(&mut self, b: &mut [f64]) {
-        let static_pivots = !self.use_cholesky && !self.use_pivoting && self.fast.is_some();
+        if self.use_cholesky {
+            if let Some(c) = &mut self.cholesky {
+                return c.solve(&mut b[1..=self.pattern.n]);
+            }
+        }
+        let static_pivots = !self.use_pivoting && self.fast.is_some();
         if !static_pivots {
             return self.solve_plain(b);
         }
@@ -1404,6 +1486,76 @@ mod tests {
     /// to rounding, with a residual at rounding level; on pools of one and two threads bit for
     /// bit the same; an indefinite matrix is refused, in a half (a negative pivot of a part)
     /// or in the separator's dense block.
+    /// Rounded solves (the factor read in single precision) give the solution of a nearby
+    /// matrix: not the exact one, within single-precision rounding times the grid's
+    /// condition of it; iterated in residual form (as Newton's method does) they converge to
+    /// the solution of the double-precision system; the exact `solve` is not affected, and
+    /// switched off they are the exact solve bit for bit. Whole supernodal factors in both
+    /// orderings, and the halves split.
+    #[test]
+    fn rounded_solves_refine_to_the_solution() {
+        let mut seed = 29u64;
+        let cases = [
+            (25usize, Ordering::Amd, Some(false)),
+            (120, Ordering::NestedDissection, Some(false)),
+            (120, Ordering::NestedDissection, Some(true)),
+        ];
+        for (side, ordering, halves) in cases {
+            let (p, v) = grid(side, &mut seed);
+            let n = p.n;
+            let mut llt = FaerLlt::analyse_with(&p, Some(ordering), halves).unwrap();
+            assert_eq!(llt.halves.is_some(), halves == Some(true));
+            llt.set_rounded_solves(true);
+            llt.factor(&v).unwrap();
+            let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 17) as f64 - 8.0).collect();
+            let mut exact = b.clone();
+            llt.solve(&mut exact);
+            let mut whole = FaerLlt::analyse_with(&p, Some(ordering), halves).unwrap();
+            whole.factor(&v).unwrap();
+            let mut want = b.clone();
+            whole.solve(&mut want);
+            assert!(exact
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            let scale = exact.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let mut once = b.clone();
+            llt.solve_rounded(&mut once);
+            let worst = (0..n).fold(0.0f64, |m, i| m.max((once[i] - exact[i]).abs())) / scale;
+            assert!(
+                worst > 1e-12,
+                "{side} {ordering:?} {halves:?}: not rounded ({worst:e})"
+            );
+            assert!(worst < 1e-5, "{side} {ordering:?} {halves:?}: {worst:e}");
+            // residual form: x += F̃⁻¹(b − A·x), the residual in double precision
+            let mut x = vec![0.0; n];
+            for _ in 0..4 {
+                let mut r = b.clone();
+                p.sub_product(&v, &x, &mut r);
+                llt.solve_rounded(&mut r);
+                for (xi, d) in x.iter_mut().zip(&r) {
+                    *xi += d;
+                }
+            }
+            for i in 0..n {
+                assert!(
+                    (x[i] - exact[i]).abs() <= 1e-12 * scale,
+                    "{side} {ordering:?} {halves:?}: x[{i}] {} vs {}",
+                    x[i],
+                    exact[i]
+                );
+            }
+            llt.set_rounded_solves(false);
+            llt.factor(&v).unwrap();
+            let mut off = b.clone();
+            llt.solve_rounded(&mut off);
+            assert!(off
+                .iter()
+                .zip(&exact)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+
     #[test]
     fn halves_match_the_whole_factorization() {
         let pools = pools();

@@ -79,8 +79,20 @@ pub(crate) struct Halves {
     /// Factor entries: both halves' (their separator blocks included) and the dense block's
     /// lower triangle.
     entries: usize,
-    /// Keep the halves' factors rounded to single precision too ([`Halves::solve_rounded`]).
-    rounded: bool,
+}
+
+/// Run `$body` with `$l` bound to a half's factor values: its rounded copy when `$rounded`,
+/// else L as computed (two element types, so a macro rather than a closure).
+macro_rules! with_factor {
+    ($half:expr, $rounded:expr, |$l:ident| $body:expr) => {
+        if $rounded {
+            let $l = &$half.l_rounded[..];
+            $body
+        } else {
+            let $l = &$half.l_values[..];
+            $body
+        }
+    };
 }
 
 impl Half {
@@ -180,6 +192,8 @@ impl Half {
         self.sn.reciprocal_pivots(l, self.own, &mut self.dinv);
         if rounded {
             round_to_f32(l, &mut self.l_rounded);
+        } else {
+            self.l_rounded = Vec::new();
         }
         // T: the separator's block of this half's factor (lower triangular in faer's order)
         let ns = self.acc.len();
@@ -231,27 +245,15 @@ impl Half {
             off: 0,
             top_off: own,
         };
-        if rounded {
-            forward(
-                &self.sn,
-                &self.l_rounded,
-                &self.dinv,
-                range,
-                &mut part,
-                &mut self.acc,
-                &mut self.tmp,
-            );
-        } else {
-            forward(
-                &self.sn,
-                &self.l_values,
-                &self.dinv,
-                range,
-                &mut part,
-                &mut self.acc,
-                &mut self.tmp,
-            );
-        }
+        with_factor!(self, rounded, |l| forward(
+            &self.sn,
+            l,
+            &self.dinv,
+            range,
+            &mut part,
+            &mut self.acc,
+            &mut self.tmp,
+        ));
     }
 
     /// Back substitution given the separator's solution `xs` (dense order); the own
@@ -267,27 +269,15 @@ impl Half {
             off: 0,
             top_off: own,
         };
-        if rounded {
-            back(
-                &self.sn,
-                &self.l_rounded,
-                &self.dinv,
-                range,
-                &mut part,
-                &self.acc,
-                &mut self.tmp,
-            );
-        } else {
-            back(
-                &self.sn,
-                &self.l_values,
-                &self.dinv,
-                range,
-                &mut part,
-                &self.acc,
-                &mut self.tmp,
-            );
-        }
+        with_factor!(self, rounded, |l| back(
+            &self.sn,
+            l,
+            &self.dinv,
+            range,
+            &mut part,
+            &self.acc,
+            &mut self.tmp,
+        ));
     }
 }
 
@@ -327,7 +317,6 @@ impl Halves {
             ls_mem: MemBuffer::try_new(req).ok()?,
             ys: vec![0.0; ns],
             entries,
-            rounded: false,
         })
     }
 
@@ -349,10 +338,10 @@ impl Halves {
     }
 
     /// Numeric factorization: the halves (in parallel on a worker of rayon's pool), then the
-    /// separator's dense block.
-    pub(crate) fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
+    /// separator's dense block; with `rounded`, the halves' factors also rounded to single
+    /// precision (else any rounded copy is dropped).
+    pub(crate) fn factor(&mut self, values: &[f64], rounded: bool) -> Result<(), SolveError> {
         let [ha, hb] = &mut self.halves;
-        let rounded = self.rounded;
         let (ra, rb) = both(|| ha.factor(values, rounded), || hb.factor(values, rounded));
         ra?;
         rb?;
@@ -382,29 +371,18 @@ impl Halves {
         Ok(())
     }
 
-    /// Keep the halves' factors rounded to single precision after each factorization.
-    pub(crate) fn set_rounded(&mut self, on: bool) {
-        self.rounded = on;
-        if !on {
-            for h in &mut self.halves {
-                h.l_rounded = Vec::new();
-            }
+    /// Drop the rounded copies of the halves' factors.
+    pub(crate) fn drop_rounded(&mut self) {
+        for h in &mut self.halves {
+            h.l_rounded = Vec::new();
         }
     }
 
-    /// Solve M·x = b in place (original numbering, length n).
-    pub(crate) fn solve(&mut self, b: &mut [f64]) {
-        self.solve_with(b, false);
-    }
-
-    /// [`Halves::solve`] with the halves' factors rounded to single precision (the dense
-    /// block stays in double), when rounded solves are on.
-    pub(crate) fn solve_rounded(&mut self, b: &mut [f64]) {
-        let rounded = self.rounded;
-        self.solve_with(b, rounded);
-    }
-
-    fn solve_with(&mut self, b: &mut [f64], rounded: bool) {
+    /// Solve M·x = b in place (original numbering, length n); with `rounded`, reading the
+    /// halves' factors rounded to single precision where the last factorization made them
+    /// (the dense block stays in double).
+    pub(crate) fn solve(&mut self, b: &mut [f64], rounded: bool) {
+        let rounded = rounded && self.halves.iter().all(|h| !h.l_rounded.is_empty());
         let ns = self.sep.len();
         {
             let [ha, hb] = &mut self.halves;

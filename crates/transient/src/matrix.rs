@@ -284,8 +284,9 @@ pub struct FaerLlt {
     solve: Option<SupernodalSolve>,
     /// The factorization split by the top separator, in place of the whole one.
     halves: Option<Halves>,
-    /// L rounded to single precision after each factorization, for [`FaerLlt::solve_rounded`]
-    /// (empty while rounded solves are off).
+    /// L rounded to single precision by each factorization while rounded solves are on, for
+    /// [`FaerLlt::solve_rounded`]; empty when no factorization made it since they were
+    /// switched (the rounded copy of another factor must never be read).
     l_rounded: Vec<f32>,
     rounded: bool,
 }
@@ -967,13 +968,13 @@ impl FaerLlt {
     /// Keep a copy of L rounded to single precision after each factorization, for
     /// [`FaerLlt::solve_rounded`] (off by default).
     pub fn set_rounded_solves(&mut self, on: bool) {
-        self.rounded = on;
-        if let Some(h) = &mut self.halves {
-            h.set_rounded(on);
-        }
-        if !on {
+        if on != self.rounded {
             self.l_rounded = Vec::new();
+            if let Some(h) = &mut self.halves {
+                h.drop_rounded();
+            }
         }
+        self.rounded = on;
     }
 
     /// Stored entries of L.
@@ -993,7 +994,7 @@ impl FaerLlt {
     /// is not numerically positive definite.
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
         if let Some(h) = &mut self.halves {
-            return h.factor(values);
+            return h.factor(values, self.rounded);
         }
         let a = csc(self.n, &self.col_ptr, &self.row_idx, values);
         factor_llt(&self.symbolic, &mut self.l_values, a, &mut self.mem)?;
@@ -1010,26 +1011,27 @@ impl FaerLlt {
     /// rounded solves are on ([`FaerLlt::set_rounded_solves`]): the solution of a matrix within
     /// a few single-precision roundings of A (relative to L's entries), computed in double
     /// precision. For Newton's method in residual form, where the step's matrix only sets how
-    /// fast the iterates contract, not where they go. Otherwise the same as [`FaerLlt::solve`].
+    /// fast the iterates contract, not where they go. Otherwise (off, or no factorization
+    /// since they were switched on) the same as [`FaerLlt::solve`].
     pub fn solve_rounded(&mut self, b: &mut [f64]) {
         let n = self.n;
         if !self.rounded {
             return self.solve(b);
         }
         if let Some(h) = &mut self.halves {
-            return h.solve_rounded(&mut b[..n]);
+            return h.solve(&mut b[..n], true);
         }
-        if let Some(sv) = &mut self.solve {
-            return sv.solve(&self.l_rounded, &mut b[..n]);
+        match &mut self.solve {
+            Some(sv) if !self.l_rounded.is_empty() => sv.solve(&self.l_rounded, &mut b[..n]),
+            _ => self.solve(b),
         }
-        self.solve(b)
     }
 
     /// Solve A·x = b in place (0-based, length n).
     pub fn solve(&mut self, b: &mut [f64]) {
         let n = self.n;
         if let Some(h) = &mut self.halves {
-            return h.solve(&mut b[..n]);
+            return h.solve(&mut b[..n], false);
         }
         if let Some(sv) = &mut self.solve {
             return sv.solve(&self.l_values, &mut b[..n]);
@@ -1552,6 +1554,22 @@ mod tests {
             assert!(off
                 .iter()
                 .zip(&exact)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            // switched on again, before the next factorization there is no rounded copy of
+            // the held factor: the exact solve, until a factorization makes one
+            llt.set_rounded_solves(true);
+            let mut again = b.clone();
+            llt.solve_rounded(&mut again);
+            assert!(again
+                .iter()
+                .zip(&exact)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            llt.factor(&v).unwrap();
+            let mut after = b.clone();
+            llt.solve_rounded(&mut after);
+            assert!(after
+                .iter()
+                .zip(&once)
                 .all(|(a, b)| a.to_bits() == b.to_bits()));
         }
     }

@@ -253,7 +253,8 @@ pub struct TrainPlan {
     pub nodes: usize,
     /// Trainable resistors.
     pub trainable: usize,
-    /// Engines (rayon workers), each with its own simulator.
+    /// Engines, each with its own simulator: one per rayon worker and one for the thread that
+    /// leads each epoch (`Trainer::new`).
     pub workers: usize,
     /// Transient engine: points of the readout window (0 for the adjoint engine).
     pub window_points: usize,
@@ -270,7 +271,7 @@ pub struct TrainPlan {
 /// Estimate of `freqprop train`.
 pub fn train_estimate(p: &TrainPlan) -> Estimate {
     let mut e = Estimate::new();
-    // one engine per worker, and one more while the run file's samples are recorded
+    // the trainer's engines, and one more while the run file's samples are recorded
     let engines = p.workers.max(1) + usize::from(p.recorded > 0 && p.window_points > 0);
     for _ in 0..engines {
         add_simulator(&mut e, &p.sim, "");

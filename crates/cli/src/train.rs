@@ -71,7 +71,7 @@ fn check_memory(
         sim: SimSize::of(&sim, &network.circuit),
         nodes: network.circuit.nodes.len(),
         trainable: network.trainable.len(),
-        workers: rayon::current_num_threads(),
+        workers: rayon::current_num_threads() + 1,
         window_points: if transient {
             config.transient.points_per_period * config.transient.periods
         } else {

@@ -104,11 +104,10 @@ fn child(
 
 /// The control: minibatches of `batch` tasks, each a fixed amount of floating-point work that
 /// takes `micros` µs on one unloaded thread, samples of a batch in
-/// parallel exactly as `Trainer::train_epoch` runs them (`par_iter` over the batch, collected
-/// in order, the loop on a worker of the pool); prints tasks per second. What the machine
-/// gives a fork-join of this grain now.
+/// parallel exactly as `Trainer::train_epoch` runs them (a `learn::team::Team`: the calling
+/// thread leads, the pool's other threads help); prints tasks per second. What the machine
+/// gives parallel minibatches of this grain now.
 fn control(batch: usize, micros: f64, min_seconds: f64) {
-    use rayon::prelude::*;
     // a fixed amount of arithmetic per task (not a wall-clock spin, which a descheduled thread
     // would finish on time): the iterations one thread does in `micros` µs, best of 5
     fn work(n: u64, seed: u64) -> f64 {
@@ -129,16 +128,21 @@ fn control(batch: usize, micros: f64, min_seconds: f64) {
     let begin = Instant::now();
     let mut tasks = 0usize;
     let mut best = f64::INFINITY;
-    // from a worker of the pool, as `train_epoch` runs its minibatches
-    rayon::scope(|_| {
+    // as `train_epoch` runs its minibatches
+    let team = learn::team::Team::new(batch);
+    let task = |i: usize| work(iters, i as u64);
+    let items: Vec<usize> = (0..batch).collect();
+    rayon::in_place_scope(|s| {
+        for _ in 1..rayon::current_num_threads() {
+            s.spawn(|_| team.help(&task));
+        }
         while begin.elapsed().as_secs_f64() < min_seconds {
             let b0 = Instant::now();
-            let items: Vec<usize> = (0..batch).collect();
-            let r: Vec<f64> = items.par_iter().map(|&i| work(iters, i as u64)).collect();
-            std::hint::black_box(r);
+            std::hint::black_box(team.run(&items, &task));
             best = best.min(b0.elapsed().as_secs_f64());
             tasks += batch;
         }
+        team.end();
     });
     let j = serde_json::json!({
         "threads": rayon::current_num_threads(),
@@ -386,8 +390,10 @@ the fastest epoch's minibatch phase (the least disturbed by other processes). Ea
 at least `--epochs` epochs and at least `--min-seconds` seconds. Control: minibatches of the
 same size whose tasks each do a fixed amount of floating-point work taking the 1-thread time
 per example (calibrated in the control's process), run in parallel the way
-`train_epoch` runs samples (`par_iter` over the batch); its speedup (whole run / best batch) is
-what the machine's cores give a fork-join of that grain at the time of the run, so an engine
+`train_epoch` runs samples (a `learn::team::Team`: the calling thread leads, the pool's other
+threads claim samples and wait for the next minibatch spinning); its speedup (whole run /
+best batch) is what the machine's cores give minibatches of that grain at the time of the
+run, without the epoch's evaluation and file writes between them, so an engine
 speedup well below its control's points at the code, one near it at the machine.\n"
     );
     let _ = writeln!(

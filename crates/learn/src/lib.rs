@@ -14,6 +14,8 @@
 //!   coherent spectral readout.
 //! * [`check`]: transient estimate and finite differences against the exact gradient.
 //! * [`train`]: datasets, TOML configuration, parallel minibatch training, checkpoints.
+//! * [`team`]: the threads of an epoch sharing its minibatches, helpers kept awake between
+//!   them.
 //!
 //! The derivation (adjoint, β-expansion, signs) is in `docs/theory.md`.
 //!
@@ -39,6 +41,7 @@ pub mod loss;
 pub mod network;
 pub mod rng;
 pub mod runfile;
+pub mod team;
 pub mod train;
 pub mod transient_engine;
 

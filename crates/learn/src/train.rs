@@ -12,13 +12,14 @@ use crate::network::{
     Nonlinearity, RandomSpec,
 };
 use crate::rng::Rng;
+use crate::team::Team;
 use crate::transient_engine::{TransientEngine, TransientOptions};
 use crate::LearnError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 /// A training configuration (TOML).
@@ -520,7 +521,8 @@ impl Trainer {
     pub fn new(config: Config, base: &Path) -> Result<Trainer, LearnError> {
         let (split, network) = validate(&config, base)?;
         let g = network.conductances();
-        let nthreads = rayon::current_num_threads().max(1);
+        // one per worker of the pool, and one for the thread that leads an epoch from outside
+        let nthreads = rayon::current_num_threads().max(1) + 1;
         let mut engines = Vec::with_capacity(nthreads);
         for _ in 0..nthreads {
             engines.push(Mutex::new(match config.train.engine {
@@ -591,83 +593,34 @@ impl Trainer {
         self.stop = Some(flag);
     }
 
-    fn stop_requested(&self) -> bool {
-        self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
-    }
-
-    fn engine_index(&self) -> usize {
-        rayon::current_thread_index().unwrap_or(0) % self.engines.len()
-    }
-
     /// Mean loss and accuracy (classification) on a dataset at the current conductances;
     /// any failing example is an error.
     pub fn evaluate(&self, set: &Dataset) -> Result<(f64, Option<f64>), LearnError> {
-        self.evaluate_set(set, "train", FailurePolicy::Abort, &mut Vec::new())
-    }
-
-    /// [`Trainer::evaluate`] under `policy`: skipped examples (named `name` #index) are
-    /// appended to `skipped` and left out of the means.
-    fn evaluate_set(
-        &self,
-        set: &Dataset,
-        name: &str,
-        policy: FailurePolicy,
-        skipped: &mut Vec<SkippedSample>,
-    ) -> Result<(f64, Option<f64>), LearnError> {
-        let obj = &self.config.loss;
-        let res: Vec<Result<(f64, bool), LearnError>> = (0..set.len())
-            .into_par_iter()
-            .map(|i| {
-                let mut e = self.engines[self.engine_index()].lock().unwrap();
-                e.set_conductances(&self.g)?;
-                let y = e.forward(&set.x[i])?;
-                let (l, _) = obj.eval(&y, &set.y[i]);
-                let ok = match &set.y[i] {
-                    Target::Class(c) => obj.predict(&y) == *c,
-                    _ => false,
-                };
-                failure::check_forward(&y, l)?;
-                Ok((l, ok))
-            })
-            .collect();
-        let res = failure::triage(
-            policy,
-            name,
-            Stage::Evaluation,
-            res.into_iter().enumerate(),
-            skipped,
-        )?;
-        let mut loss = 0.0;
-        let mut correct = 0usize;
-        for (l, ok) in &res {
-            loss += l;
-            correct += *ok as usize;
-        }
-        let n = res.len() as f64;
-        if res.is_empty() {
-            return Ok((f64::NAN, set.n_classes.map(|_| f64::NAN)));
-        }
-        Ok((loss / n, set.n_classes.map(|_| correct as f64 / n)))
+        evaluate_set(
+            &self.engines,
+            &self.g,
+            &self.config.loss,
+            set,
+            "train",
+            FailurePolicy::Abort,
+            &mut Vec::new(),
+        )
     }
 
     /// One epoch: shuffle, minibatches (samples in parallel), updates, evaluation.
     /// `progress(done, total, running_loss)` is called after each minibatch.
     ///
-    /// The epoch runs on a thread of rayon's pool (the caller waits for it once), so that each
-    /// minibatch's fork-join starts from a worker, which takes part in the batch and waits
-    /// for the other workers by working rather than sleeping. Called from outside the pool,
-    /// every minibatch would queue its samples for the workers and put the calling thread to
-    /// sleep until they finish, two thread wake-ups per minibatch. Measured
-    /// (`examples/throughput`, control minibatches of 8 tasks of 40 µs, in turn): 18,514 →
-    /// 22,429 tasks/s on 1 thread, 37,756 → 43,596 on 2.
+    /// The calling thread leads the epoch and the pool's other threads help it: each claims
+    /// samples of a minibatch (or of an evaluation set) as they are published and waits for
+    /// the next by spinning ([`crate::team`]), so that rayon's workers do not fall asleep between
+    /// minibatches, and the caller, already running, does not hand the epoch to a worker it
+    /// would first have to wake. Both cost about as much as a minibatch on a small network.
+    /// Measured (`examples/throughput`, Iris with the adjoint engine, 2 threads against 1,
+    /// median minibatch phase, runs in turn on a 2-core machine): a fork-join per minibatch
+    /// 1.07–1.25×, this team 1.60–1.79× as the machine's load varied, against 1.91× for a
+    /// control of the same grain in the same run (docs/training-performance.md). The results are those of one thread, bit for bit:
+    /// every sample's gradient is summed in minibatch order.
     pub fn train_epoch(
-        &mut self,
-        progress: &mut (dyn FnMut(usize, usize, f64) + Send),
-    ) -> Result<EpochStats, LearnError> {
-        rayon::scope(|_| self.train_epoch_on_worker(progress))
-    }
-
-    fn train_epoch_on_worker(
         &mut self,
         progress: &mut (dyn FnMut(usize, usize, f64) + Send),
     ) -> Result<EpochStats, LearnError> {
@@ -679,75 +632,231 @@ impl Trainer {
         let bs = self.config.train.batch_size;
         let step = self.config.train.lr * self.config.train.g_unit * self.config.train.g_unit;
         let mom = self.config.train.momentum;
+        let policy = self.config.train.on_failure;
+        let Trainer {
+            config,
+            network,
+            split,
+            g,
+            velocity,
+            engines,
+            stop,
+            epoch,
+            ..
+        } = self;
+        let (engines, obj) = (&*engines, &config.loss);
+        let (train, test) = (&split.train, &split.test);
+        // the conductances the samples read (the updates write them between minibatches)
+        let current = RwLock::new(g.clone());
+        let run =
+            |job: Job| {
+                let mut e = engines[engine_index(engines.len())].lock().unwrap();
+                let g = current.read().unwrap();
+                match job {
+                    Job::Gradient(i) => Done::Gradient(e.set_conductances(&g).and_then(|()| {
+                        failure::check_grad(e.gradient(&train.x[i], &train.y[i], obj))
+                    })),
+                    Job::Forward(Part::Train, i) => {
+                        Done::Forward(forward_sample(&mut e, &g, obj, train, i))
+                    }
+                    Job::Forward(Part::Test, i) => {
+                        Done::Forward(forward_sample(&mut e, &g, obj, test, i))
+                    }
+                }
+            };
+        let team = Team::new(bs.max(train.len()).max(test.len()));
+        let helpers = rayon::current_num_threads().saturating_sub(1);
+        let stop_requested = || stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
         let mut running = 0.0;
         let mut seen = 0usize;
-        let policy = self.config.train.on_failure;
         let mut skipped = Vec::new();
-        for batch in order.chunks(bs) {
-            if self.stop_requested() {
+        let outcome = rayon::in_place_scope(|s| {
+            for _ in 0..helpers {
+                s.spawn(|_| team.help(&run));
+            }
+            let mut epoch_work = || -> Result<EpochStats, LearnError> {
+                let mut jobs = Vec::with_capacity(bs);
+                for batch in order.chunks(bs) {
+                    if stop_requested() {
+                        return Err(LearnError::Interrupted);
+                    }
+                    jobs.clear();
+                    jobs.extend(batch.iter().map(|&i| Job::Gradient(i)));
+                    let results = team.run(&jobs, &run).into_iter().map(Done::gradient);
+                    let results = failure::triage(
+                        policy,
+                        "train",
+                        Stage::Gradient,
+                        batch.iter().copied().zip(results),
+                        &mut skipped,
+                    )?;
+                    let mut mean = vec![0.0; g.len()];
+                    for r in &results {
+                        running += r.loss;
+                        for (m, gr) in mean.iter_mut().zip(&r.grad) {
+                            *m += gr;
+                        }
+                    }
+                    if !results.is_empty() {
+                        seen += results.len();
+                        let inv = 1.0 / results.len() as f64;
+                        for ((gj, vj), mj) in g.iter_mut().zip(velocity.iter_mut()).zip(&mean) {
+                            *vj = mom * *vj - step * mj * inv;
+                            *gj += *vj;
+                        }
+                        network.clip(g);
+                        current.write().unwrap().copy_from_slice(g);
+                    }
+                    progress(seen, n, running / seen.max(1) as f64);
+                }
+                if seen == 0 {
+                    return Err(LearnError::Sim(format!(
+                        "every training example failed in epoch {}; the first: {}",
+                        *epoch + 1,
+                        skipped.first().map_or(String::new(), |s| s.to_string())
+                    )));
+                }
+                let mut evaluate = |part: Part, set: &Dataset, name: &str| {
+                    let jobs: Vec<Job> = (0..set.len()).map(|i| Job::Forward(part, i)).collect();
+                    let res = team.run(&jobs, &run).into_iter().map(Done::forward);
+                    summarize(set, name, policy, res, &mut skipped)
+                };
+                let (train_loss, train_accuracy) = evaluate(Part::Train, train, "train")?;
+                let (test_loss, test_accuracy) = evaluate(Part::Test, test, "test")?;
+                Ok(EpochStats {
+                    epoch: *epoch + 1,
+                    train_loss,
+                    train_accuracy,
+                    test_loss,
+                    test_accuracy,
+                    seconds: start.elapsed().as_secs_f64(),
+                    skipped: std::mem::take(&mut skipped),
+                })
+            };
+            let r = epoch_work();
+            // the helpers go back to the pool
+            team.end();
+            r
+        });
+        let s = match outcome {
+            Ok(s) => s,
+            Err(LearnError::Interrupted) => {
                 (self.g, self.velocity, self.rng.state) = before;
                 return Err(LearnError::Interrupted);
             }
-            let g = &self.g;
-            let obj = &self.config.loss;
-            let train = &self.split.train;
-            let results: Vec<Result<SampleGrad, LearnError>> = batch
-                .par_iter()
-                .map(|&i| {
-                    let mut e = self.engines[self.engine_index()].lock().unwrap();
-                    e.set_conductances(g)?;
-                    failure::check_grad(e.gradient(&train.x[i], &train.y[i], obj))
-                })
-                .collect();
-            let results = failure::triage(
-                policy,
-                "train",
-                Stage::Gradient,
-                batch.iter().copied().zip(results),
-                &mut skipped,
-            )?;
-            let mut mean = vec![0.0; self.g.len()];
-            for r in &results {
-                running += r.loss;
-                for (m, gr) in mean.iter_mut().zip(&r.grad) {
-                    *m += gr;
-                }
-            }
-            if !results.is_empty() {
-                seen += results.len();
-                let inv = 1.0 / results.len() as f64;
-                for ((gj, vj), mj) in self.g.iter_mut().zip(&mut self.velocity).zip(&mean) {
-                    *vj = mom * *vj - step * mj * inv;
-                    *gj += *vj;
-                }
-                self.network.clip(&mut self.g);
-            }
-            progress(seen, n, running / seen.max(1) as f64);
-        }
-        if seen == 0 {
-            return Err(LearnError::Sim(format!(
-                "every training example failed in epoch {}; the first: {}",
-                self.epoch + 1,
-                skipped.first().map_or(String::new(), |s| s.to_string())
-            )));
-        }
-        let (train_loss, train_accuracy) =
-            self.evaluate_set(&self.split.train, "train", policy, &mut skipped)?;
-        let (test_loss, test_accuracy) =
-            self.evaluate_set(&self.split.test, "test", policy, &mut skipped)?;
-        self.epoch += 1;
-        let s = EpochStats {
-            epoch: self.epoch,
-            train_loss,
-            train_accuracy,
-            test_loss,
-            test_accuracy,
-            seconds: start.elapsed().as_secs_f64(),
-            skipped,
+            Err(e) => return Err(e),
         };
+        self.epoch += 1;
         self.history.push(s.clone());
         Ok(s)
     }
+}
+
+/// A sample's work in an epoch: the gradient of training example `i`, or the forward pass of
+/// example `i` of the training or test set.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Gradient(usize),
+    Forward(Part, usize),
+}
+
+/// Which set a forward pass reads.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Train,
+    Test,
+}
+
+/// A [`Job`]'s result.
+enum Done {
+    Gradient(Result<SampleGrad, LearnError>),
+    Forward(Result<(f64, bool), LearnError>),
+}
+
+impl Done {
+    fn gradient(self) -> Result<SampleGrad, LearnError> {
+        match self {
+            Done::Gradient(r) => r,
+            Done::Forward(_) => unreachable!("a gradient job gives a gradient"),
+        }
+    }
+    fn forward(self) -> Result<(f64, bool), LearnError> {
+        match self {
+            Done::Forward(r) => r,
+            Done::Gradient(_) => unreachable!("a forward job gives a forward pass"),
+        }
+    }
+}
+
+/// The engine of the calling thread: one per rayon worker, and the last for a thread outside
+/// the pool (the one leading an epoch).
+fn engine_index(engines: usize) -> usize {
+    rayon::current_thread_index().map_or(engines - 1, |i| i % engines)
+}
+
+/// Loss and whether the class is right, for example `i` of `set` at conductances `g`.
+fn forward_sample(
+    e: &mut Engine,
+    g: &[f64],
+    obj: &Objective,
+    set: &Dataset,
+    i: usize,
+) -> Result<(f64, bool), LearnError> {
+    e.set_conductances(g)?;
+    let y = e.forward(&set.x[i])?;
+    let (l, _) = obj.eval(&y, &set.y[i]);
+    let ok = match &set.y[i] {
+        Target::Class(c) => obj.predict(&y) == *c,
+        _ => false,
+    };
+    failure::check_forward(&y, l)?;
+    Ok((l, ok))
+}
+
+/// Mean loss and accuracy of the forward passes `res` of every example of `set`, in order;
+/// under `policy`, failed examples (named `name` #index) are appended to `skipped` and left
+/// out of the means.
+fn summarize(
+    set: &Dataset,
+    name: &str,
+    policy: FailurePolicy,
+    res: impl Iterator<Item = Result<(f64, bool), LearnError>>,
+    skipped: &mut Vec<SkippedSample>,
+) -> Result<(f64, Option<f64>), LearnError> {
+    let res = failure::triage(policy, name, Stage::Evaluation, res.enumerate(), skipped)?;
+    let mut loss = 0.0;
+    let mut correct = 0usize;
+    for (l, ok) in &res {
+        loss += l;
+        correct += *ok as usize;
+    }
+    let n = res.len() as f64;
+    if res.is_empty() {
+        return Ok((f64::NAN, set.n_classes.map(|_| f64::NAN)));
+    }
+    Ok((loss / n, set.n_classes.map(|_| correct as f64 / n)))
+}
+
+/// Mean loss and accuracy (classification) on `set` at conductances `g` (samples in
+/// parallel); under `policy`, skipped examples (named `name` #index) are appended to
+/// `skipped` and left out of the means.
+fn evaluate_set(
+    engines: &[Mutex<Engine>],
+    g: &[f64],
+    obj: &Objective,
+    set: &Dataset,
+    name: &str,
+    policy: FailurePolicy,
+    skipped: &mut Vec<SkippedSample>,
+) -> Result<(f64, Option<f64>), LearnError> {
+    let res: Vec<Result<(f64, bool), LearnError>> = (0..set.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut e = engines[engine_index(engines.len())].lock().unwrap();
+            forward_sample(&mut e, g, obj, set, i)
+        })
+        .collect();
+    summarize(set, name, policy, res.into_iter(), skipped)
 }
 
 /// Resolve the directory relative paths in a config file refer to.

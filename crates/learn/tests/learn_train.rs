@@ -124,3 +124,62 @@ fn iris_split_is_stratified_and_standardised() {
         (1797, 64, Some(10))
     );
 }
+
+/// Iris, minibatches of 8, the adjoint engine: `epochs` epochs from a fresh trainer, made and
+/// trained on the calling thread; the conductances and the history's losses.
+fn iris_epochs(epochs: usize) -> (Vec<f64>, Vec<(f64, f64)>) {
+    let text = r#"
+[data]
+dataset = "iris"
+[network]
+hidden = [8]
+[train]
+epochs = 3
+batch_size = 8
+seed = 3
+"#;
+    let mut t = Trainer::new(parse_config(text, "iris.toml").unwrap(), Path::new(".")).unwrap();
+    for _ in 0..epochs {
+        t.train_epoch(&mut |_, _, _| {}).unwrap();
+    }
+    let losses = t
+        .history
+        .iter()
+        .map(|s| (s.train_loss, s.test_loss))
+        .collect();
+    (t.g, losses)
+}
+
+/// An epoch's samples run on every thread of the pool (the epoch's thread and its helpers),
+/// and the result is that of one thread bit for bit: from inside pools of 1 and 3 threads,
+/// from a thread outside the pool (which then leads the epoch itself), and with two trainings
+/// at once on the workers of one pool (each epoch's helpers then find the other's threads
+/// busy; neither may wait for them).
+#[test]
+fn epochs_give_the_same_bits_on_any_number_of_threads() {
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    };
+    let one = pool(1).install(|| iris_epochs(3));
+    assert!(
+        one.1[2].0 < one.1[0].0,
+        "training lowers the loss: {:?}",
+        one.1
+    );
+    assert_eq!(
+        pool(3).install(|| iris_epochs(3)),
+        one,
+        "3 threads, inside the pool"
+    );
+    // a plain thread: the global pool's workers help it
+    let from_outside = std::thread::spawn(|| iris_epochs(3)).join().unwrap();
+    assert_eq!(from_outside, one, "led from outside the pool");
+    let both: Vec<_> = pool(2).install(|| {
+        use rayon::prelude::*;
+        (0..2).into_par_iter().map(|_| iris_epochs(3)).collect()
+    });
+    assert!(both.iter().all(|r| *r == one), "two trainings at once");
+}

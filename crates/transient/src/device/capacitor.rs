@@ -1,6 +1,6 @@
 //! Linear capacitors: open in DC, a companion conductance and current in transient analysis.
 
-use super::{bind_g, declare_g, stamp_g, Device, LoadCtx, Mode};
+use super::{bind_g, declare_g, Device, LoadCtx, Mode};
 use crate::integrate::{StateAlloc, States};
 use crate::matrix::{Pattern, PatternBuilder};
 
@@ -15,7 +15,10 @@ pub struct Capacitors {
     pub c: Vec<f64>,
     /// Initial voltage (used with UIC).
     pub ic: Vec<Option<f64>>,
-    slots: Vec<[usize; 4]>,
+    /// The capacitances summed into each matrix entry they touch (sign included, ground's
+    /// entries left out): the companion conductances of a time point are `ag0` times these,
+    /// one update per entry instead of four per capacitor.
+    stamp: Vec<(usize, f64)>,
     state: Vec<usize>,
 }
 
@@ -50,9 +53,16 @@ impl Device for Capacitors {
         }
     }
     fn bind(&mut self, p: &Pattern) {
-        self.slots = (0..self.c.len())
-            .map(|k| bind_g(p, self.a[k], self.b[k]))
-            .collect();
+        let mut sum = std::collections::BTreeMap::new();
+        for k in 0..self.c.len() {
+            let s = bind_g(p, self.a[k], self.b[k]);
+            for (slot, sign) in s.into_iter().zip([1.0, -1.0, -1.0, 1.0]) {
+                if slot != p.nnz {
+                    *sum.entry(slot).or_insert(0.0) += sign * self.c[k];
+                }
+            }
+        }
+        self.stamp = sum.into_iter().collect();
     }
     fn load(
         &mut self,
@@ -72,9 +82,11 @@ impl Device for Capacitors {
         }
         // companion model: i = ag0·C·v + history, a conductance ag0·C and a current source
         let comp = ctx.integ.companion();
+        for &(slot, c) in &self.stamp {
+            a[slot] += comp.ag0 * c;
+        }
         for k in 0..self.c.len() {
             let ceq = comp.history(st, self.state[k]);
-            stamp_g(a, &self.slots[k], comp.ag0 * self.c[k]);
             b[self.a[k]] -= ceq;
             b[self.b[k]] += ceq;
         }

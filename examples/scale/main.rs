@@ -642,7 +642,7 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
         let fit = |g: &dyn Fn(&Row) -> f64| {
             fit_exponent(&pts.iter().map(|r| (nodes(r), g(r))).collect::<Vec<_>>())
         };
-        let all_full = pts.iter().all(|r| u(&r.j, "steps") == 1000);
+        let all_full = pts.iter().all(|r| u(&r.j, "steps") >= 1000);
         let total = if all_full {
             format!(
                 "total wall time ∝ N^{}, total CPU time ∝ N^{}; ",
@@ -669,7 +669,9 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
         let steps = u(&r.j, "steps");
         let mem = r.maxrss_kb as f64 / 1024.0 / 1024.0;
         let mem_ok = if mem < 4.0 { "under" } else { "over" };
-        if steps == 1000 {
+        // the 1,000 µs in 1 µs steps, and any step the run cut in two (the 100k mesh's run
+        // accepts 1,001)
+        if steps >= 1000 {
             let verdict = if r.wall_s < 60.0 { "met" } else { "not met" };
             let _ = writeln!(
                 s,

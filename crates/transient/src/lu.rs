@@ -59,6 +59,8 @@ pub struct StaticLu {
     w: Vec<f64>,
     /// Pivot tolerance relative to the largest magnitude in the pivot's row and column.
     pub pivot_tol: f64,
+    /// The last factorization's values were symmetric (LDLᵀ path).
+    symmetric: bool,
 }
 
 /// The static pivot order met a (numerically) zero pivot.
@@ -215,6 +217,7 @@ impl StaticLu {
             y: vec![0.0; n],
             w: vec![0.0; n],
             pivot_tol: 1e-13,
+            symmetric: false,
         })
     }
 
@@ -238,11 +241,17 @@ impl StaticLu {
     /// only the column of U and gets the row of L from it (`l = u / d`): half the work of the
     /// general up-looking LU, the same pivots and the same factors up to rounding.
     pub fn factor(&mut self, a: &[f64]) -> Result<(), SmallPivot> {
-        if self.is_symmetric(a) {
+        self.symmetric = self.is_symmetric(a);
+        if self.symmetric {
             self.factor_symmetric(a)
         } else {
             self.factor_general(a)
         }
+    }
+
+    /// Whether the last factorization took the symmetric (LDLᵀ) path.
+    pub fn last_symmetric(&self) -> bool {
+        self.symmetric
     }
 
     fn factor_symmetric(&mut self, a: &[f64]) -> Result<(), SmallPivot> {

@@ -605,9 +605,21 @@ impl Simulator {
             if stale || exact {
                 self.stats.reuses += 1;
             }
-            // residual b − A·x into b (assembly); the solve turns it into the update
-            self.pattern
-                .sub_product(&self.a, &x[1..=n], &mut self.b[1..=n]);
+            // residual b − A·x into b (assembly); the solve turns it into the update. When
+            // the held factorization is of symmetric values, A is symmetric too: the linear
+            // stamps are those factored, and every device's per-iteration stamp is symmetric
+            // (a conductance between two nodes); the debug check holds devices to it.
+            if self.solver.factored_symmetric() {
+                debug_assert!(
+                    self.solver.values_symmetric(&self.a),
+                    "a device stamped an asymmetric per-iteration entry"
+                );
+                self.pattern
+                    .sub_product_symmetric(&self.a, &x[1..=n], &mut self.b[1..=n]);
+            } else {
+                self.pattern
+                    .sub_product(&self.a, &x[1..=n], &mut self.b[1..=n]);
+            }
             let t2 = Instant::now();
             self.stats.load_seconds += (t2 - t1).as_secs_f64();
             self.solver.solve_plain(&mut self.b);

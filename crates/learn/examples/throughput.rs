@@ -229,6 +229,7 @@ fn real_main() -> Result<(), String> {
     if let Some(cfg) = arg_value(&args, "--child") {
         let engine = arg_value(&args, "--engine").ok_or("--engine needed")?;
         let dir = PathBuf::from(arg_value(&args, "--dir").ok_or("--dir needed")?);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("--dir {}: {e}", dir.display()))?;
         return child(
             Path::new(&cfg),
             &engine,

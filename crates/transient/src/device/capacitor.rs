@@ -1,6 +1,6 @@
 //! Linear capacitors: open in DC, a companion conductance and current in transient analysis.
 
-use super::{bind_g, declare_g, Device, LoadCtx, Mode};
+use super::{bind_g, declare_g, Device, LoadCtx, Mode, G_SIGNS};
 use crate::integrate::{StateAlloc, States};
 use crate::matrix::{Pattern, PatternBuilder};
 
@@ -56,7 +56,7 @@ impl Device for Capacitors {
         let mut sum = std::collections::BTreeMap::new();
         for k in 0..self.c.len() {
             let s = bind_g(p, self.a[k], self.b[k]);
-            for (slot, sign) in s.into_iter().zip([1.0, -1.0, -1.0, 1.0]) {
+            for (slot, sign) in s.into_iter().zip(G_SIGNS) {
                 if slot != p.nnz {
                     *sum.entry(slot).or_insert(0.0) += sign * self.c[k];
                 }

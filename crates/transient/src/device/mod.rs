@@ -270,7 +270,12 @@ pub(crate) fn stamp_branch(a: &mut [f64], s: &[usize; 4]) {
     a[s[3]] -= 1.0;
 }
 
-/// Stamp a conductance `g` between unknowns with slots `[pp, pn, np, nn]`.
+/// The signs [`stamp_g`] gives a conductance in its slots `[pp, pn, np, nn]` (for stamps
+/// summed ahead of time, as the capacitors' are).
+pub(crate) const G_SIGNS: [f64; 4] = [1.0, -1.0, -1.0, 1.0];
+
+/// Stamp a conductance `g` between unknowns with slots `[pp, pn, np, nn]` (signs
+/// [`G_SIGNS`]).
 #[inline(always)]
 pub(crate) fn stamp_g(a: &mut [f64], s: &[usize; 4], g: f64) {
     a[s[0]] += g;

@@ -645,7 +645,11 @@ impl Trainer {
             ..
         } = self;
         let (engines, obj) = (&*engines, &config.loss);
-        let (train, test) = (&split.train, &split.test);
+        let set_of = |part: Part| match part {
+            Part::Train => &split.train,
+            Part::Test => &split.test,
+        };
+        let train = &split.train;
         // the conductances the samples read (the updates write them between minibatches)
         let current = RwLock::new(g.clone());
         let run =
@@ -656,15 +660,12 @@ impl Trainer {
                     Job::Gradient(i) => Done::Gradient(e.set_conductances(&g).and_then(|()| {
                         failure::check_grad(e.gradient(&train.x[i], &train.y[i], obj))
                     })),
-                    Job::Forward(Part::Train, i) => {
-                        Done::Forward(forward_sample(&mut e, &g, obj, train, i))
-                    }
-                    Job::Forward(Part::Test, i) => {
-                        Done::Forward(forward_sample(&mut e, &g, obj, test, i))
+                    Job::Forward(part, i) => {
+                        Done::Forward(forward_sample(&mut e, &g, obj, set_of(part), i))
                     }
                 }
             };
-        let team = Team::new(bs.max(train.len()).max(test.len()));
+        let team = Team::new(bs.max(train.len()).max(split.test.len()));
         let helpers = rayon::current_num_threads().saturating_sub(1);
         let stop_requested = || stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
         let mut running = 0.0;
@@ -716,13 +717,14 @@ impl Trainer {
                         skipped.first().map_or(String::new(), |s| s.to_string())
                     )));
                 }
-                let mut evaluate = |part: Part, set: &Dataset, name: &str| {
+                let mut evaluate = |part: Part, name: &str| {
+                    let set = set_of(part);
                     let jobs: Vec<Job> = (0..set.len()).map(|i| Job::Forward(part, i)).collect();
                     let res = team.run(&jobs, &run).into_iter().map(Done::forward);
                     summarize(set, name, policy, res, &mut skipped)
                 };
-                let (train_loss, train_accuracy) = evaluate(Part::Train, train, "train")?;
-                let (test_loss, test_accuracy) = evaluate(Part::Test, test, "test")?;
+                let (train_loss, train_accuracy) = evaluate(Part::Train, "train")?;
+                let (test_loss, test_accuracy) = evaluate(Part::Test, "test")?;
                 Ok(EpochStats {
                     epoch: *epoch + 1,
                     train_loss,

@@ -207,6 +207,7 @@ fn summary_json(
         "op_method": s.op_method,
         "seconds": s.seconds,
         "factorization_reuses": st.reuses,
+        "newton_settled_early": st.settled_early,
         "solver": sim.solver_kind(),
         "ordering": sim.ordering(),
         "solver_threads": sim.solver_threads(),
@@ -582,6 +583,10 @@ fn print_summary(
         println!(
             "factorizations: {}, reused: {} of {} iterations",
             st.factorizations, st.reuses, s.newton_iterations
+        );
+        println!(
+            "Newton solves accepted on the residual's test (no confirming solve): {}",
+            st.settled_early
         );
         println!(
             "Newton iterations per accepted step: {:.2}",

@@ -1236,9 +1236,11 @@ impl WaveSink for RawWaveWriter {
             .into_inner()
             .map_err(|e| StoreError::io(&tmp, e.into_error()))?;
         let field = format!("{:<width$}", self.n_points, width = NPOINTS_FIELD);
+        // the commit fsyncs the file once (through its own handle: an fsync flushes every
+        // write to the file, whichever handle made it) before the rename; a second fsync
+        // here cost 10 ms on a 12 MB rawfile
         f.seek(SeekFrom::Start(self.n_points_offset))
             .and_then(|_| f.write_all(field.as_bytes()))
-            .and_then(|_| f.sync_all())
             .map_err(|e| StoreError::io(&tmp, e))?;
         drop(f);
         guard.commit()

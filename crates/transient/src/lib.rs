@@ -45,6 +45,7 @@ pub use tran::{OutputGrid, TranOptions, TranSummary};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
     /// Newton iterations (each one a load, a factorization or a reuse of one, and a solve).
+    /// A solve accepted by the residual's test ends with one load more than its iterations.
     pub newton_iterations: usize,
     /// Numeric factorizations.
     pub factorizations: usize,
@@ -57,6 +58,11 @@ pub struct Stats {
     pub reuses: usize,
     /// Triangular solves (one per Newton iteration).
     pub solves: usize,
+    /// Newton solves accepted at an iterate without solving there: the residual at that
+    /// iterate had shrunk at least twofold from the one before, and either the update that led
+    /// to it or (three times) the Jacobi estimate of the next one passes SPICE's tests. The
+    /// last load of such a solve is a convergence check only, not counted as an iteration.
+    pub settled_early: usize,
     /// Seconds in device evaluation and assembly (the static part's copy, every device's
     /// load, shunts, the Newton residual).
     pub load_seconds: f64,

@@ -70,11 +70,11 @@ pub(crate) const EARLY_CONTRACTION: f64 = 0.5;
 /// [`EARLY_CONTRACTION`]) when either the update that led to it passed SPICE's tests (scaled
 /// norm ≤ 1, every device's own test), or the Jacobi estimate of the next update, times this
 /// margin, would pass them. The Jacobi estimate can be smaller than the true next update (the
-/// solve spreads a node's residual to its neighbours); measured on the 10,000-node mesh of
-/// `examples/scale`, mesh30, random_network and layered_network, solving once more after each
-/// such acceptance: with a margin of 1, 74 of 8,954 accepted iterates had a next update that
-/// failed SPICE's tests (a diode's current change); with 2, none of 8,469; 3 leaves room
-/// beyond that.
+/// solve spreads a node's residual to its neighbours). Measured on the 10,000-node mesh of
+/// `examples/scale`, mesh30, random_network and layered_network, on the iterates this test
+/// would accept against the solve Newton then took from them: with a margin of 1, 74 of 8,954
+/// had a next update that failed SPICE's tests (a diode's current change); with 2, none of
+/// 8,469; 3 leaves room beyond that. A test in this file audits every acceptance the same way.
 pub(crate) const EARLY_MARGIN: f64 = 3.0;
 
 /// What the parts of the matrix fixed for a time point were loaded for.
@@ -593,11 +593,11 @@ impl Simulator {
     /// devices loaded once more there, so that integration states match the solution.
     ///
     /// In a transient analysis of fewer than [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns each
-    /// load also tests the iterate it is at, before any solve there: the residual is turned into the update a Jacobi step would take; when that has
-    /// shrunk by
-    /// [`EARLY_CONTRACTION`] from the last iterate's, no junction is limited, and either the
-    /// update that led here passed SPICE's tests or [`EARLY_MARGIN`] times the estimate would,
-    /// the iterate is accepted as it stands, its devices' states already loaded there. It
+    /// load also tests the iterate it is at, before any solve there: the residual is turned
+    /// into the update a Jacobi step would take; when that has shrunk by [`EARLY_CONTRACTION`]
+    /// from the last iterate's, no junction is limited, and either the update that led here
+    /// passed SPICE's tests or [`EARLY_MARGIN`] times the estimate would, the iterate is
+    /// accepted as it stands, its devices' states already loaded there. It
     /// saves the confirming solve SPICE takes (SPICE's own tests look back at the last update;
     /// this one also looks at the residual left). The returned count is the solves taken.
     pub(crate) fn newton(

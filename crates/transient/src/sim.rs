@@ -77,6 +77,14 @@ pub(crate) const EARLY_CONTRACTION: f64 = 0.5;
 /// 8,469; 3 leaves room beyond that. A test in this file audits every acceptance the same way.
 pub(crate) const EARLY_MARGIN: f64 = 3.0;
 
+/// SPICE's tolerance on an unknown of magnitude `scale`: `reltol·scale` plus abstol for a
+/// branch current or vntol for a node voltage. Newton's update norm, the Jacobi estimate's
+/// and the test audit of the residual acceptance all divide by it.
+#[inline]
+fn tolerance(o: &Options, current: bool, scale: f64) -> f64 {
+    o.reltol * scale + if current { o.abstol } else { o.vntol }
+}
+
 /// What the parts of the matrix fixed for a time point were loaded for.
 #[derive(Debug, Clone, PartialEq)]
 struct StepKey {
@@ -597,9 +605,9 @@ impl Simulator {
     /// into the update a Jacobi step would take; when that has shrunk by [`EARLY_CONTRACTION`]
     /// from the last iterate's, no junction is limited, and either the update that led here
     /// passed SPICE's tests or [`EARLY_MARGIN`] times the estimate would, the iterate is
-    /// accepted as it stands, its devices' states already loaded there. It
-    /// saves the confirming solve SPICE takes (SPICE's own tests look back at the last update;
-    /// this one also looks at the residual left). The returned count is the solves taken.
+    /// accepted as it stands, its devices' states already loaded there. It saves the
+    /// confirming solve SPICE takes (SPICE's own tests look back at the last update; this one
+    /// also looks at the residual left). The returned count is the solves taken.
     pub(crate) fn newton(
         &mut self,
         ctx: &mut LoadCtx,
@@ -699,8 +707,7 @@ impl Simulator {
                 last_passed = false;
                 continue;
             }
-            let (reltol, abstol, vntol) =
-                (self.options.reltol, self.options.abstol, self.options.vntol);
+            let options = &self.options;
             let current = &self.layout.current_flags()[1..=n];
             for (i, ((bi, &xi), &cur)) in self.b[1..=n]
                 .iter_mut()
@@ -719,8 +726,7 @@ impl Simulator {
                         nonfinite: true,
                     });
                 }
-                let atol = if cur { abstol } else { vntol };
-                let tol = reltol * new.abs().max(xi.abs()) + atol;
+                let tol = tolerance(options, cur, new.abs().max(xi.abs()));
                 // every value here is finite: a plain comparison, not NaN-aware `max`
                 let r = d.abs() / tol;
                 if r > norm {
@@ -785,15 +791,12 @@ impl Simulator {
     /// large circuits this runs at every load.
     fn jacobi_norm(&self, x: &[f64]) -> f64 {
         let n = self.layout.unknowns();
-        let (reltol, abstol, vntol) =
-            (self.options.reltol, self.options.abstol, self.options.vntol);
         let current = &self.layout.current_flags()[1..=n];
         let mut worst = 0.0f64;
         for (i, ((&r, &xi), &cur)) in self.b[1..=n].iter().zip(&x[1..=n]).zip(current).enumerate() {
             let d = self.a[self.pattern.diag(i + 1)].abs();
-            let atol = if cur { abstol } else { vntol };
             // a zero diagonal gives 0 / 0 or r / 0: NaN or infinity, both left out below
-            let s = r.abs() / (d * (reltol * xi.abs() + atol));
+            let s = r.abs() / (d * tolerance(&self.options, cur, xi.abs()));
             if s > worst && s.is_finite() {
                 worst = s;
             }
@@ -1005,14 +1008,12 @@ impl Simulator {
         let mut y = self.b.clone();
         self.solver.solve_plain(&mut y);
         y[0] = 0.0;
-        let (reltol, abstol, vntol) =
-            (self.options.reltol, self.options.abstol, self.options.vntol);
         let current = self.layout.current_flags();
         let mut norm = 0.0f64;
         for i in 1..=n {
-            let atol = if current[i] { abstol } else { vntol };
             let new = x[i] + y[i];
-            norm = norm.max(y[i].abs() / (reltol * new.abs().max(x[i].abs()) + atol));
+            let tol = tolerance(&self.options, current[i], new.abs().max(x[i].abs()));
+            norm = norm.max(y[i].abs() / tol);
             y[i] = new;
         }
         let devices_pass = self.devices.all().iter().all(|d| d.converged(ctx, &y));

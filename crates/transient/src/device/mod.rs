@@ -228,11 +228,7 @@ pub(crate) fn truncate_slots(
     let test = ctx
         .integ
         .truncation(ctx.reltol, ctx.abstol, ctx.chgtol, ctx.trtol);
-    let del = slots
-        .into_iter()
-        .map(|s| test.ratio(st, s))
-        .fold(f64::INFINITY, f64::min);
-    ctx.integ.step_from_ratio(del)
+    ctx.integ.step_from_ratio(test.min_ratio(st, slots))
 }
 
 /// Corners of the transient functions of a set of sources.

@@ -40,11 +40,6 @@ pub struct States {
 }
 
 impl States {
-    /// The four state vectors as slices, newest first.
-    pub fn vectors(&self) -> [&[f64]; 4] {
-        [&self.s[0], &self.s[1], &self.s[2], &self.s[3]]
-    }
-
     /// `n` zeroed slots in each of the four vectors.
     pub fn new(n: usize) -> States {
         States {
@@ -159,7 +154,7 @@ impl Integrator {
     }
 
     /// SPICE's truncation error test (CKTterr): the largest next step that keeps the local
-    /// error within tolerance, from [`Truncation::ratio`] (its root of the method's
+    /// error within tolerance, from [`Truncation::min_ratio`] (its root of the method's
     /// order). The root is monotone, so the smallest step of many quantities is the root of
     /// their smallest ratio: taken once per device group, not once per quantity.
     #[inline]
@@ -180,7 +175,7 @@ impl Integrator {
     }
 
     /// SPICE's truncation error test (CKTterr) for this step, prepared once for many
-    /// quantities: see [`Truncation::ratio`].
+    /// quantities: see [`Truncation::min_ratio`].
     pub fn truncation(&self, reltol: f64, abstol: f64, chgtol: f64, trtol: f64) -> Truncation {
         let order = self.effective_order();
         // The error estimate, factor times the (order+1)-th divided difference of the
@@ -258,23 +253,14 @@ pub struct Truncation {
 }
 
 impl Truncation {
-    /// `trtol · tolerance / error estimate` of the quantity at `slot`, whose order-th root
-    /// ([`Integrator::step_from_ratio`]) is the largest next step that keeps its local error
-    /// within tolerance. The tolerance is the larger of the derivative's
-    /// (`abstol + reltol·|dq/dt|`) and the charge's (`reltol·max(|q|, chgtol)/h`).
-    #[inline]
-    pub fn ratio(&self, st: &States, slot: usize) -> f64 {
-        let s = st.vectors();
-        match self.points {
-            3 => self.ratio_of::<3>(&s, slot),
-            _ => self.ratio_of::<4>(&s, slot),
-        }
-    }
-
-    /// The smallest [`Truncation::ratio`] over `slots` (infinity for none; a NaN ratio is
-    /// passed over, as `f64::min` would). It runs over every charge of a circuit at every
-    /// step: the number of points is a constant of each loop, and the minimum is kept by a
-    /// comparison, not by a NaN-aware `min` chained from one quantity to the next.
+    /// The smallest ratio `trtol · tolerance / error estimate` over the quantities at `slots`
+    /// (infinity for none; a NaN ratio is passed over, as `f64::min` would). Its order-th root
+    /// ([`Integrator::step_from_ratio`]) is the largest next step that keeps every one's local
+    /// error within tolerance. The tolerance is the larger of the derivative's
+    /// (`abstol + reltol·|dq/dt|`) and the charge's (`reltol·max(|q|, chgtol)/h`). It runs
+    /// over every charge of a circuit at every step: the number of points is a constant of
+    /// each loop, and the minimum is kept by a comparison, not by a NaN-aware `min` chained
+    /// from one quantity to the next.
     pub fn min_ratio(&self, st: &States, slots: impl IntoIterator<Item = usize>) -> f64 {
         match self.points {
             3 => self.min_ratio_of::<3>(st, slots),
@@ -287,10 +273,10 @@ impl Truncation {
         st: &States,
         slots: impl IntoIterator<Item = usize>,
     ) -> f64 {
-        let s = st.vectors();
+        let s = &st.s;
         let mut best = f64::INFINITY;
         for slot in slots {
-            let r = self.ratio_of::<P>(&s, slot);
+            let r = self.ratio_of::<P>(s, slot);
             if r < best {
                 best = r;
             }
@@ -298,9 +284,9 @@ impl Truncation {
         best
     }
 
-    /// [`Truncation::ratio`] over `P` points (order + 2: 3 or 4).
+    /// The ratio of the quantity at `slot`, over `P` points (order + 2: 3 or 4).
     #[inline(always)]
-    fn ratio_of<const P: usize>(&self, s: &[&[f64]; 4], slot: usize) -> f64 {
+    fn ratio_of<const P: usize>(&self, s: &[Vec<f64>; 4], slot: usize) -> f64 {
         debug_assert_eq!(P, self.points);
         // the larger of two values, neither of them NaN for finite states (`f64::max` would
         // also sort out a NaN, at a few instructions more each time)
@@ -385,7 +371,7 @@ mod tests {
             let (reltol, abstol, chgtol, trtol) = (1e-3, 1e-12, 1e-14, 7.0);
             let r = integ
                 .truncation(reltol, abstol, chgtol, trtol)
-                .ratio(&st, 0);
+                .min_ratio(&st, [0]);
             let tol = abstol.max(reltol * st.s[0][0].abs().max(st.s[1][0].abs()) / h[0]);
             let expected = trtol * tol / (factor * coef);
             assert!(
@@ -395,7 +381,7 @@ mod tests {
         }
     }
 
-    /// `min_ratio` over many quantities gives exactly the smallest `ratio` of them, at both
+    /// `min_ratio` over many quantities gives exactly the smallest of their own, at both
     /// orders, for charges and derivatives of mixed signs and sizes (some at zero, where the
     /// tolerance floors decide). A slot never looked at does not count.
     #[test]
@@ -425,7 +411,7 @@ mod tests {
             let used: Vec<usize> = (0..slots).filter(|k| k % 3 != 1).map(|k| 2 * k).collect();
             let want = used
                 .iter()
-                .map(|&s| test.ratio(&st, s))
+                .map(|&s| test.min_ratio(&st, [s]))
                 .fold(f64::INFINITY, f64::min);
             assert!(want.is_finite());
             assert_eq!(
@@ -435,7 +421,10 @@ mod tests {
             // the slot holding the smallest ratio, left out, leaves the next smallest
             let worst = *used
                 .iter()
-                .min_by(|&&a, &&b| test.ratio(&st, a).total_cmp(&test.ratio(&st, b)))
+                .min_by(|&&a, &&b| {
+                    let r = |s: usize| test.min_ratio(&st, [s]);
+                    r(a).total_cmp(&r(b))
+                })
                 .unwrap();
             let rest = used.iter().copied().filter(|&s| s != worst);
             assert!(test.min_ratio(&st, rest) > want);

@@ -130,12 +130,37 @@ impl Integrator {
         Companion { ag0: self.ag[0], w }
     }
 
-    /// Set the quantity at `slot` to `q` at the solution and integrate it (its derivative to
-    /// `slot + 1`): the states of a quantity stamped by its [`Companion`].
+    /// Set the quantities at `slots` (quantity `k` at `slots[k]`) to their values `q(k)` at
+    /// the solution and integrate them, their derivatives to `slot + 1`: the states of
+    /// quantities stamped by their [`Companion`]. The arithmetic of [`Integrator::integrate`],
+    /// with the method's formula chosen once for the loop rather than once per quantity.
     #[inline]
-    pub fn settle(&self, st: &mut States, slot: usize, q: f64) {
-        st.s[0][slot] = q;
-        self.integrate(st, slot);
+    pub fn settle_each(&self, st: &mut States, slots: &[usize], q: impl Fn(usize) -> f64) {
+        let [s0, s1, s2, _] = &mut st.s;
+        let ag = self.ag;
+        match (self.order, self.method) {
+            (1, _) | (_, Method::Euler) => {
+                for (k, &slot) in slots.iter().enumerate() {
+                    let q0 = q(k);
+                    s0[slot] = q0;
+                    s0[slot + 1] = ag[0] * q0 + ag[1] * s1[slot];
+                }
+            }
+            (_, Method::Trap) => {
+                for (k, &slot) in slots.iter().enumerate() {
+                    let q0 = q(k);
+                    s0[slot] = q0;
+                    s0[slot + 1] = ag[0] * (q0 - s1[slot]) - s1[slot + 1];
+                }
+            }
+            (_, Method::Gear) => {
+                for (k, &slot) in slots.iter().enumerate() {
+                    let q0 = q(k);
+                    s0[slot] = q0;
+                    s0[slot + 1] = ag[0] * q0 + ag[1] * s1[slot] + ag[2] * s2[slot];
+                }
+            }
+        }
     }
 
     /// Integrate the quantity at `slot` (already written to `states.s[0][slot]`): writes the

@@ -23,6 +23,8 @@ use faer::sparse::SymbolicSparseColMatRef;
 #[derive(Debug, Clone)]
 pub struct StaticLu {
     n: usize,
+    /// Entries of the pattern given to `new` (the length the values must have).
+    nnz: usize,
     /// perm[new] = old.
     perm: Vec<usize>,
     /// Strictly lower part of L by columns (= strictly upper part of U by rows).
@@ -195,8 +197,9 @@ impl StaticLu {
             }
             ap[k + 1] = a_up_slot.len();
         }
-        Some(StaticLu {
+        let lu = StaticLu {
             n,
+            nnz,
             perm,
             lp,
             li,
@@ -218,7 +221,75 @@ impl StaticLu {
             w: vec![0.0; n],
             pivot_tol: 1e-13,
             symmetric: false,
-        })
+        };
+        lu.check_indices();
+        Some(lu)
+    }
+
+    /// The invariants the numeric kernels' unchecked indexing rests on, checked once here
+    /// (a failure is a bug in `new`, not bad input): every stored row, column and
+    /// permutation entry is below `n`, every position into the factor arrays below their
+    /// length, every slot of A below `nnz`, and every range pointer ascending within bounds.
+    fn check_indices(&self) {
+        let (n, lnz) = (self.n, self.li.len());
+        let ranges = |ptr: &[usize], len: usize| {
+            ptr.len() == n + 1
+                && ptr[0] == 0
+                && ptr[n] == len
+                && ptr.windows(2).all(|w| w[0] <= w[1])
+        };
+        assert!(
+            ranges(&self.lp, lnz) && ranges(&self.rp, lnz),
+            "factor ranges"
+        );
+        assert!(ranges(&self.ap, self.a_up_slot.len()), "scatter ranges");
+        assert!(
+            self.perm.len() == n && self.perm.iter().all(|&i| i < n),
+            "permutation"
+        );
+        assert!(
+            self.li
+                .iter()
+                .chain(&self.row_col)
+                .all(|&i| (i as usize) < n),
+            "factor rows"
+        );
+        assert!(
+            self.row_col.len() == lnz && self.row_pos.len() == lnz,
+            "row patterns"
+        );
+        // a row's entries (k, j) sit in column j before the end of that column's range
+        for k in 0..n {
+            for q in self.rp[k]..self.rp[k + 1] {
+                let (j, pos) = (self.row_col[q] as usize, self.row_pos[q]);
+                assert!(
+                    j < k && self.lp[j] <= pos && pos < self.lp[j + 1],
+                    "row positions"
+                );
+            }
+        }
+        let m = self.a_up_slot.len();
+        assert!(
+            self.a_up_row.len() == m && self.a_left_slot.len() == m && self.a_left_col.len() == m,
+            "scatter maps"
+        );
+        assert!(
+            self.a_up_slot
+                .iter()
+                .chain(&self.a_left_slot)
+                .all(|&p| p < self.nnz),
+            "scatter slots"
+        );
+        assert!(
+            self.a_up_row.iter().chain(&self.a_left_col).all(|&i| i < n),
+            "scatter rows"
+        );
+        for v in [&self.lx, &self.ux, &self.lrow, &self.urow] {
+            assert_eq!(v.len(), lnz, "factor values");
+        }
+        for v in [&self.dinv, &self.x, &self.y, &self.w] {
+            assert_eq!(v.len(), n, "work vectors");
+        }
     }
 
     /// Entries of L (and of U) off the diagonal.
@@ -256,85 +327,97 @@ impl StaticLu {
 
     fn factor_symmetric(&mut self, a: &[f64]) -> Result<(), SmallPivot> {
         let n = self.n;
+        assert!(a.len() >= self.nnz, "values shorter than the pattern");
         let x = &mut self.x;
         for k in 0..n {
             let mut amax = 0.0f64;
-            for q in self.ap[k]..self.ap[k + 1] {
-                let v = a[self.a_up_slot[q]];
-                x[self.a_up_row[q]] = v;
-                amax = amax.max(v.abs());
-            }
-            let mut dk = x[k];
-            for q in self.rp[k]..self.rp[k + 1] {
-                let j = self.row_col[q] as usize;
-                let pos = self.row_pos[q];
-                let u = x[j];
-                let l = u * self.dinv[j];
-                x[j] = 0.0;
-                for p in self.lp[j]..pos {
-                    x[self.li[p] as usize] -= self.lx[p] * u;
+            // SAFETY (every `get_unchecked` below): the index arrays were built by `new` and
+            // checked there against their targets (`check_indices`): slots < nnz ≤ a.len(),
+            // rows and columns < n = x.len() = dinv.len(), positions < lnz = lx.len() = ...;
+            // `a`'s length is asserted above.
+            unsafe {
+                for q in *self.ap.get_unchecked(k)..*self.ap.get_unchecked(k + 1) {
+                    let v = *a.get_unchecked(*self.a_up_slot.get_unchecked(q));
+                    *x.get_unchecked_mut(*self.a_up_row.get_unchecked(q)) = v;
+                    amax = amax.max(v.abs());
                 }
-                dk -= l * u;
-                self.lx[pos] = l;
-                self.ux[pos] = u;
-                self.lrow[q] = l;
-                self.urow[q] = u;
+                let mut dk = *x.get_unchecked(k);
+                for q in *self.rp.get_unchecked(k)..*self.rp.get_unchecked(k + 1) {
+                    let j = *self.row_col.get_unchecked(q) as usize;
+                    let pos = *self.row_pos.get_unchecked(q);
+                    let u = *x.get_unchecked(j);
+                    let l = u * *self.dinv.get_unchecked(j);
+                    *x.get_unchecked_mut(j) = 0.0;
+                    for p in *self.lp.get_unchecked(j)..pos {
+                        *x.get_unchecked_mut(*self.li.get_unchecked(p) as usize) -=
+                            *self.lx.get_unchecked(p) * u;
+                    }
+                    dk -= l * u;
+                    *self.lx.get_unchecked_mut(pos) = l;
+                    *self.ux.get_unchecked_mut(pos) = u;
+                    *self.lrow.get_unchecked_mut(q) = l;
+                    *self.urow.get_unchecked_mut(q) = u;
+                }
+                *x.get_unchecked_mut(k) = 0.0;
+                if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
+                    x.iter_mut().for_each(|v| *v = 0.0);
+                    return Err(SmallPivot {
+                        unknown: self.perm[k],
+                    });
+                }
+                *self.dinv.get_unchecked_mut(k) = 1.0 / dk;
             }
-            x[k] = 0.0;
-            if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
-                x.iter_mut().for_each(|v| *v = 0.0);
-                return Err(SmallPivot {
-                    unknown: self.perm[k],
-                });
-            }
-            self.dinv[k] = 1.0 / dk;
         }
         Ok(())
     }
 
     fn factor_general(&mut self, a: &[f64]) -> Result<(), SmallPivot> {
         let n = self.n;
+        assert!(a.len() >= self.nnz, "values shorter than the pattern");
         let (x, y) = (&mut self.x, &mut self.y);
         for k in 0..n {
             let mut amax = 0.0f64;
-            for q in self.ap[k]..self.ap[k + 1] {
-                let v = a[self.a_up_slot[q]];
-                x[self.a_up_row[q]] = v;
-                let w = a[self.a_left_slot[q]];
-                y[self.a_left_col[q]] = w;
-                amax = amax.max(v.abs()).max(w.abs());
-            }
-            let mut dk = x[k];
-            for q in self.rp[k]..self.rp[k + 1] {
-                let j = self.row_col[q] as usize;
-                let pos = self.row_pos[q];
-                let u = x[j];
-                let l = y[j] * self.dinv[j];
-                x[j] = 0.0;
-                y[j] = 0.0;
-                // entries of column j with rows below j and above k
-                for p in self.lp[j]..pos {
-                    let i = self.li[p] as usize;
-                    x[i] -= self.lx[p] * u;
-                    y[i] -= self.ux[p] * l;
+            // SAFETY: as in `factor_symmetric` (indices checked by `new`, `a`'s length above)
+            unsafe {
+                for q in *self.ap.get_unchecked(k)..*self.ap.get_unchecked(k + 1) {
+                    let v = *a.get_unchecked(*self.a_up_slot.get_unchecked(q));
+                    *x.get_unchecked_mut(*self.a_up_row.get_unchecked(q)) = v;
+                    let w = *a.get_unchecked(*self.a_left_slot.get_unchecked(q));
+                    *y.get_unchecked_mut(*self.a_left_col.get_unchecked(q)) = w;
+                    amax = amax.max(v.abs()).max(w.abs());
                 }
-                dk -= l * u;
-                self.lx[pos] = l;
-                self.ux[pos] = u;
-                self.lrow[q] = l;
-                self.urow[q] = u;
+                let mut dk = *x.get_unchecked(k);
+                for q in *self.rp.get_unchecked(k)..*self.rp.get_unchecked(k + 1) {
+                    let j = *self.row_col.get_unchecked(q) as usize;
+                    let pos = *self.row_pos.get_unchecked(q);
+                    let u = *x.get_unchecked(j);
+                    let l = *y.get_unchecked(j) * *self.dinv.get_unchecked(j);
+                    *x.get_unchecked_mut(j) = 0.0;
+                    *y.get_unchecked_mut(j) = 0.0;
+                    // entries of column j with rows below j and above k
+                    for p in *self.lp.get_unchecked(j)..pos {
+                        let i = *self.li.get_unchecked(p) as usize;
+                        *x.get_unchecked_mut(i) -= *self.lx.get_unchecked(p) * u;
+                        *y.get_unchecked_mut(i) -= *self.ux.get_unchecked(p) * l;
+                    }
+                    dk -= l * u;
+                    *self.lx.get_unchecked_mut(pos) = l;
+                    *self.ux.get_unchecked_mut(pos) = u;
+                    *self.lrow.get_unchecked_mut(q) = l;
+                    *self.urow.get_unchecked_mut(q) = u;
+                }
+                *x.get_unchecked_mut(k) = 0.0;
+                *y.get_unchecked_mut(k) = 0.0;
+                if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
+                    // clear the work vectors for the next attempt
+                    x.iter_mut().for_each(|v| *v = 0.0);
+                    y.iter_mut().for_each(|v| *v = 0.0);
+                    return Err(SmallPivot {
+                        unknown: self.perm[k],
+                    });
+                }
+                *self.dinv.get_unchecked_mut(k) = 1.0 / dk;
             }
-            x[k] = 0.0;
-            y[k] = 0.0;
-            if !dk.is_finite() || dk.abs() <= self.pivot_tol * amax {
-                // clear the work vectors for the next attempt
-                x.iter_mut().for_each(|v| *v = 0.0);
-                y.iter_mut().for_each(|v| *v = 0.0);
-                return Err(SmallPivot {
-                    unknown: self.perm[k],
-                });
-            }
-            self.dinv[k] = 1.0 / dk;
         }
         Ok(())
     }
@@ -342,25 +425,33 @@ impl StaticLu {
     /// Solve A·x = b in place (0-based `b` of length n).
     pub fn solve(&mut self, b: &mut [f64]) {
         let n = self.n;
+        assert!(b.len() >= n, "right-hand side shorter than the matrix");
         let w = &mut self.w;
-        for k in 0..n {
-            w[k] = b[self.perm[k]];
-        }
-        let (lp, li, ux, dinv) = (&self.lp, &self.li, &self.ux, &self.dinv);
+        let (perm, lp, li, ux, dinv) = (&self.perm, &self.lp, &self.li, &self.ux, &self.dinv);
         let (rp, rc, lrow) = (&self.rp, &self.row_col, &self.lrow);
-        // L (unit lower), row by row: each row's dot product with the rows solved before it
-        for k in 0..n {
-            let (q0, q1) = (rp[k], rp[k + 1]);
-            w[k] -= sparse_dot(&rc[q0..q1], &lrow[q0..q1], w);
-        }
-        // U = D + strict upper, rows stored as columns of `ux`: each row's dot product in four
-        // partial sums, so that the multiply-adds do not wait on one another
-        for j in (0..n).rev() {
-            let (p0, p1) = (lp[j], lp[j + 1]);
-            w[j] = (w[j] - sparse_dot(&li[p0..p1], &ux[p0..p1], w)) * dinv[j];
-        }
-        for k in 0..n {
-            b[self.perm[k]] = w[k];
+        // SAFETY: the index arrays were checked by `new` (`check_indices`): permutation
+        // entries and stored rows below n = w.len() ≤ b.len(), ranges within the factor
+        // arrays.
+        unsafe {
+            for k in 0..n {
+                *w.get_unchecked_mut(k) = *b.get_unchecked(*perm.get_unchecked(k));
+            }
+            // L (unit lower), row by row: each row's dot product with the rows solved before it
+            for k in 0..n {
+                let (q0, q1) = (*rp.get_unchecked(k), *rp.get_unchecked(k + 1));
+                let d = sparse_dot(rc.get_unchecked(q0..q1), lrow.get_unchecked(q0..q1), w);
+                *w.get_unchecked_mut(k) -= d;
+            }
+            // U = D + strict upper, rows stored as columns of `ux`: each row's dot product in
+            // four partial sums, so that the multiply-adds do not wait on one another
+            for j in (0..n).rev() {
+                let (p0, p1) = (*lp.get_unchecked(j), *lp.get_unchecked(j + 1));
+                let d = sparse_dot(li.get_unchecked(p0..p1), ux.get_unchecked(p0..p1), w);
+                *w.get_unchecked_mut(j) = (*w.get_unchecked(j) - d) * *dinv.get_unchecked(j);
+            }
+            for k in 0..n {
+                *b.get_unchecked_mut(*perm.get_unchecked(k)) = *w.get_unchecked(k);
+            }
         }
     }
 
@@ -368,22 +459,28 @@ impl StaticLu {
     pub fn solve_transpose(&mut self, b: &mut [f64]) {
         // Aᵀ = Uᵀ Lᵀ: forward with Uᵀ (unit-free: divide by d), then back with Lᵀ
         let n = self.n;
+        assert!(b.len() >= n, "right-hand side shorter than the matrix");
         let w = &mut self.w;
-        for k in 0..n {
-            w[k] = b[self.perm[k]];
-        }
-        let (rp, rc, urow) = (&self.rp, &self.row_col, &self.urow);
-        for k in 0..n {
-            let (q0, q1) = (rp[k], rp[k + 1]);
-            w[k] = (w[k] - sparse_dot(&rc[q0..q1], &urow[q0..q1], w)) * self.dinv[k];
-        }
-        let (lp, li, lx) = (&self.lp, &self.li, &self.lx);
-        for j in (0..n).rev() {
-            let (p0, p1) = (lp[j], lp[j + 1]);
-            w[j] -= sparse_dot(&li[p0..p1], &lx[p0..p1], w);
-        }
-        for k in 0..n {
-            b[self.perm[k]] = w[k];
+        let (perm, rp, rc, urow) = (&self.perm, &self.rp, &self.row_col, &self.urow);
+        let (lp, li, lx, dinv) = (&self.lp, &self.li, &self.lx, &self.dinv);
+        // SAFETY: as in `solve`
+        unsafe {
+            for k in 0..n {
+                *w.get_unchecked_mut(k) = *b.get_unchecked(*perm.get_unchecked(k));
+            }
+            for k in 0..n {
+                let (q0, q1) = (*rp.get_unchecked(k), *rp.get_unchecked(k + 1));
+                let d = sparse_dot(rc.get_unchecked(q0..q1), urow.get_unchecked(q0..q1), w);
+                *w.get_unchecked_mut(k) = (*w.get_unchecked(k) - d) * *dinv.get_unchecked(k);
+            }
+            for j in (0..n).rev() {
+                let (p0, p1) = (*lp.get_unchecked(j), *lp.get_unchecked(j + 1));
+                let d = sparse_dot(li.get_unchecked(p0..p1), lx.get_unchecked(p0..p1), w);
+                *w.get_unchecked_mut(j) -= d;
+            }
+            for k in 0..n {
+                *b.get_unchecked_mut(*perm.get_unchecked(k)) = *w.get_unchecked(k);
+            }
         }
     }
 }
@@ -391,20 +488,26 @@ impl StaticLu {
 /// `Σ u[k]·w[i[k]]` in four interleaved partial sums (a gather: the dot product of a sparse
 /// row with a dense vector). One running sum would chain every multiply-add on the one before
 /// it; four keep the floating-point units busy and leave the loads the limit.
+///
+/// # Safety
+/// `idx` and `u` have the same length and every `idx[k] < w.len()` (the factor's rows, checked
+/// by [`StaticLu::new`]).
 #[inline]
-fn sparse_dot(idx: &[u32], u: &[f64], w: &[f64]) -> f64 {
+unsafe fn sparse_dot(idx: &[u32], u: &[f64], w: &[f64]) -> f64 {
+    debug_assert!(idx.len() == u.len() && idx.iter().all(|&i| (i as usize) < w.len()));
+    let g = |i: u32| unsafe { *w.get_unchecked(i as usize) };
     let mut s = [0.0f64; 4];
     let (ic, ir) = (idx.chunks_exact(4), idx.chunks_exact(4).remainder());
     let (uc, ur) = (u.chunks_exact(4), u.chunks_exact(4).remainder());
     for (i4, u4) in ic.zip(uc) {
-        s[0] += u4[0] * w[i4[0] as usize];
-        s[1] += u4[1] * w[i4[1] as usize];
-        s[2] += u4[2] * w[i4[2] as usize];
-        s[3] += u4[3] * w[i4[3] as usize];
+        s[0] += u4[0] * g(i4[0]);
+        s[1] += u4[1] * g(i4[1]);
+        s[2] += u4[2] * g(i4[2]);
+        s[3] += u4[3] * g(i4[3]);
     }
     let mut r = (s[0] + s[1]) + (s[2] + s[3]);
     for (&i, &uk) in ir.iter().zip(ur) {
-        r += uk * w[i as usize];
+        r += uk * g(i);
     }
     r
 }
@@ -541,5 +644,33 @@ mod tests {
         let vals = [0.0, 1.0, 1.0, 0.0];
         let mut lu = StaticLu::new(2, &col_ptr, &row_idx, &[false, false]).unwrap();
         assert!(lu.factor(&vals).is_err());
+    }
+
+    /// The kernels index unchecked on the strength of `check_indices`: it must catch a
+    /// structure that would send them out of bounds (a factor row past n, a position past
+    /// its column, a slot past the values), and pass the ones `new` builds.
+    #[test]
+    fn index_check_catches_out_of_range_structure() {
+        // the 3 × 3 path 0 – 1 – 2, which has one off-diagonal factor entry per column
+        let col_ptr = [0, 2, 5, 7];
+        let row_idx = [0, 1, 0, 1, 2, 1, 2];
+        let lu = StaticLu::new(3, &col_ptr, &row_idx, &[false; 3]).unwrap();
+        assert!(!lu.li.is_empty() && !lu.row_pos.is_empty());
+        let caught = |corrupt: &dyn Fn(&mut StaticLu)| {
+            let mut bad = lu.clone();
+            corrupt(&mut bad);
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bad.check_indices())).is_err()
+        };
+        assert!(!caught(&|_| {}));
+        assert!(caught(&|b| b.li[0] = 3));
+        assert!(caught(&|b| b.row_col[0] = 3));
+        assert!(caught(&|b| b.row_pos[0] = b.li.len()));
+        assert!(caught(&|b| b.perm[0] = 3));
+        assert!(caught(&|b| b.a_up_slot[0] = b.nnz));
+        assert!(caught(&|b| b.a_left_col[0] = 3));
+        assert!(caught(&|b| b.lp[3] += 1));
+        assert!(caught(&|b| {
+            b.w.pop();
+        }));
     }
 }

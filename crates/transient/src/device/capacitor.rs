@@ -95,10 +95,9 @@ impl Device for Capacitors {
         if ctx.mode == Mode::Dc {
             return;
         }
-        for k in 0..self.c.len() {
-            let q = self.c[k] * (x[self.a[k]] - x[self.b[k]]);
-            ctx.integ.settle(st, self.state[k], q);
-        }
+        let (a, b, c) = (&self.a, &self.b, &self.c);
+        ctx.integ
+            .settle_each(st, &self.state, |k| c[k] * (x[a[k]] - x[b[k]]));
     }
     fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
         for k in 0..self.c.len() {

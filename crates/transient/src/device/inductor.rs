@@ -101,10 +101,9 @@ impl Device for Inductors {
         if ctx.mode == Mode::Dc {
             return;
         }
-        for k in 0..self.l.len() {
-            let q = self.l[k] * x[self.branch[k]];
-            ctx.integ.settle(st, self.state[k], q);
-        }
+        let (l, branch) = (&self.l, &self.branch);
+        ctx.integ
+            .settle_each(st, &self.state, |k| l[k] * x[branch[k]]);
     }
     fn init_states(&mut self, _ctx: &LoadCtx, x: &[f64], st: &mut States) {
         for k in 0..self.l.len() {

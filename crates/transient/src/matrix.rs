@@ -116,6 +116,11 @@ impl Pattern {
         &self.row_idx
     }
 
+    /// Slots of the diagonal entries, unknown `i` (1-based) at index `i − 1`.
+    pub fn diag_slots(&self) -> &[usize] {
+        &self.diag
+    }
+
     /// Slot of diagonal entry of unknown `i` (1-based).
     pub fn diag(&self, i: usize) -> usize {
         self.diag[i - 1]

@@ -791,17 +791,35 @@ impl Simulator {
     /// large circuits this runs at every load.
     fn jacobi_norm(&self, x: &[f64]) -> f64 {
         let n = self.layout.unknowns();
-        let current = &self.layout.current_flags()[1..=n];
-        let mut worst = 0.0f64;
-        for (i, ((&r, &xi), &cur)) in self.b[1..=n].iter().zip(&x[1..=n]).zip(current).enumerate() {
-            let d = self.a[self.pattern.diag(i + 1)].abs();
-            // a zero diagonal gives 0 / 0 or r / 0: NaN or infinity, both left out below
-            let s = r.abs() / (d * tolerance(&self.options, cur, xi.abs()));
-            if s > worst && s.is_finite() {
-                worst = s;
+        let (r, x) = (&self.b[1..=n], &x[1..=n]);
+        let (current, diag) = (
+            &self.layout.current_flags()[1..=n],
+            self.pattern.diag_slots(),
+        );
+        let (a, o) = (&self.a, &self.options);
+        // a zero diagonal gives 0 / 0 or r / 0: NaN or infinity, both left out below
+        let ratio =
+            |i: usize| r[i].abs() / (a[diag[i]].abs() * tolerance(o, current[i], x[i].abs()));
+        // the largest of four running maxima: each waits only on its own last comparison, not
+        // on the one before it (the maximum of finite values does not depend on the order)
+        let mut w = [0.0f64; 4];
+        let whole = n - n % 4;
+        for i in (0..whole).step_by(4) {
+            for (k, wk) in w.iter_mut().enumerate() {
+                let s = ratio(i + k);
+                if s > *wk && s.is_finite() {
+                    *wk = s;
+                }
             }
         }
-        worst
+        for i in whole..n {
+            let s = ratio(i);
+            if s > w[0] && s.is_finite() {
+                w[0] = s;
+            }
+        }
+        let larger = |p: f64, q: f64| if p > q { p } else { q };
+        larger(larger(w[0], w[1]), larger(w[2], w[3]))
     }
 
     /// `x` plus `margin` times the Jacobi estimate of the next update (see

@@ -426,32 +426,17 @@ impl StaticLu {
     pub fn solve(&mut self, b: &mut [f64]) {
         let n = self.n;
         assert!(b.len() >= n, "right-hand side shorter than the matrix");
-        let w = &mut self.w;
-        let (perm, lp, li, ux, dinv) = (&self.perm, &self.lp, &self.li, &self.ux, &self.dinv);
-        let (rp, rc, lrow) = (&self.rp, &self.row_col, &self.lrow);
+        let (w, dinv) = (&mut self.w, &self.dinv);
         // SAFETY: the index arrays were checked by `new` (`check_indices`): permutation
         // entries and stored rows below n = w.len() ≤ b.len(), ranges within the factor
-        // arrays.
+        // arrays
         unsafe {
-            for k in 0..n {
-                *w.get_unchecked_mut(k) = *b.get_unchecked(*perm.get_unchecked(k));
-            }
+            gather(w, b, &self.perm);
             // L (unit lower), row by row: each row's dot product with the rows solved before it
-            for k in 0..n {
-                let (q0, q1) = (*rp.get_unchecked(k), *rp.get_unchecked(k + 1));
-                let d = sparse_dot(rc.get_unchecked(q0..q1), lrow.get_unchecked(q0..q1), w);
-                *w.get_unchecked_mut(k) -= d;
-            }
-            // U = D + strict upper, rows stored as columns of `ux`: each row's dot product in
-            // four partial sums, so that the multiply-adds do not wait on one another
-            for j in (0..n).rev() {
-                let (p0, p1) = (*lp.get_unchecked(j), *lp.get_unchecked(j + 1));
-                let d = sparse_dot(li.get_unchecked(p0..p1), ux.get_unchecked(p0..p1), w);
-                *w.get_unchecked_mut(j) = (*w.get_unchecked(j) - d) * *dinv.get_unchecked(j);
-            }
-            for k in 0..n {
-                *b.get_unchecked_mut(*perm.get_unchecked(k)) = *w.get_unchecked(k);
-            }
+            substitute::<false>(w, &self.rp, &self.row_col, &self.lrow, dinv, 0..n);
+            // U = D + strict upper, rows stored as columns of `ux`, from the last row up
+            substitute::<true>(w, &self.lp, &self.li, &self.ux, dinv, (0..n).rev());
+            scatter(w, b, &self.perm);
         }
     }
 
@@ -460,27 +445,62 @@ impl StaticLu {
         // Aᵀ = Uᵀ Lᵀ: forward with Uᵀ (unit-free: divide by d), then back with Lᵀ
         let n = self.n;
         assert!(b.len() >= n, "right-hand side shorter than the matrix");
-        let w = &mut self.w;
-        let (perm, rp, rc, urow) = (&self.perm, &self.rp, &self.row_col, &self.urow);
-        let (lp, li, lx, dinv) = (&self.lp, &self.li, &self.lx, &self.dinv);
+        let (w, dinv) = (&mut self.w, &self.dinv);
         // SAFETY: as in `solve`
         unsafe {
-            for k in 0..n {
-                *w.get_unchecked_mut(k) = *b.get_unchecked(*perm.get_unchecked(k));
-            }
-            for k in 0..n {
-                let (q0, q1) = (*rp.get_unchecked(k), *rp.get_unchecked(k + 1));
-                let d = sparse_dot(rc.get_unchecked(q0..q1), urow.get_unchecked(q0..q1), w);
-                *w.get_unchecked_mut(k) = (*w.get_unchecked(k) - d) * *dinv.get_unchecked(k);
-            }
-            for j in (0..n).rev() {
-                let (p0, p1) = (*lp.get_unchecked(j), *lp.get_unchecked(j + 1));
-                let d = sparse_dot(li.get_unchecked(p0..p1), lx.get_unchecked(p0..p1), w);
-                *w.get_unchecked_mut(j) -= d;
-            }
-            for k in 0..n {
-                *b.get_unchecked_mut(*perm.get_unchecked(k)) = *w.get_unchecked(k);
-            }
+            gather(w, b, &self.perm);
+            substitute::<true>(w, &self.rp, &self.row_col, &self.urow, dinv, 0..n);
+            substitute::<false>(w, &self.lp, &self.li, &self.lx, dinv, (0..n).rev());
+            scatter(w, b, &self.perm);
+        }
+    }
+}
+
+/// `w[k] = b[perm[k]]`.
+///
+/// # Safety
+/// Every `perm[k] < b.len()` and `perm.len() ≤ w.len()`.
+#[inline]
+unsafe fn gather(w: &mut [f64], b: &[f64], perm: &[usize]) {
+    for (k, &p) in perm.iter().enumerate() {
+        unsafe { *w.get_unchecked_mut(k) = *b.get_unchecked(p) };
+    }
+}
+
+/// `b[perm[k]] = w[k]`.
+///
+/// # Safety
+/// As [`gather`].
+#[inline]
+unsafe fn scatter(w: &[f64], b: &mut [f64], perm: &[usize]) {
+    for (k, &p) in perm.iter().enumerate() {
+        unsafe { *b.get_unchecked_mut(p) = *w.get_unchecked(k) };
+    }
+}
+
+/// One triangular substitution, the rows in the order `rows`: row `k` holds the entries
+/// `ptr[k]..ptr[k + 1]` of `idx`/`vals`, and `w[k]` becomes `w[k]` minus their dot product
+/// with `w` (in four partial sums, [`sparse_dot`]), times `dinv[k]` when `SCALE`.
+///
+/// # Safety
+/// `ptr` has an entry past every row, its ranges lie within `idx` and `vals`, every index is
+/// below `w.len()`, and with `SCALE` every row is below `dinv.len()` (the factor's structure,
+/// checked by [`StaticLu::new`]).
+#[inline]
+unsafe fn substitute<const SCALE: bool>(
+    w: &mut [f64],
+    ptr: &[usize],
+    idx: &[u32],
+    vals: &[f64],
+    dinv: &[f64],
+    rows: impl Iterator<Item = usize>,
+) {
+    for k in rows {
+        unsafe {
+            let (p0, p1) = (*ptr.get_unchecked(k), *ptr.get_unchecked(k + 1));
+            let d = sparse_dot(idx.get_unchecked(p0..p1), vals.get_unchecked(p0..p1), w);
+            let v = *w.get_unchecked(k) - d;
+            *w.get_unchecked_mut(k) = if SCALE { v * *dinv.get_unchecked(k) } else { v };
         }
     }
 }

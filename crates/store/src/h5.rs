@@ -18,8 +18,9 @@
 //! (default [`DEFAULT_FLUSH_EVERY`]) and then extends the datasets, so a long run never sits
 //! in memory. The datasets are created at the first flush: a run that ends with fewer points
 //! than `flush_every` gets chunks of exactly its points, not a block padded with zeros
-//! (3 points of 100,000 signals took 843 MB and a second on disk with 1,024-point chunks). Strings are variable-length UTF-8. `h5dump`, h5py and any HDF5 reader can
-//! read the files; the writer works on `<path>.tmp-<pid>` and renames it on `finish`.
+//! (3 points of 100,000 signals took 843 MB and a second on disk with 1,024-point chunks).
+//! Strings are variable-length UTF-8. `h5dump`, h5py and any HDF5 reader can read the files;
+//! the writer works on `<path>.tmp-<pid>` and renames it on `finish`.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -227,8 +228,6 @@ pub struct H5WaveWriter {
     sig_ds: Option<Dataset>,
     /// The signals given to `begin`, until the datasets are created (at the first flush).
     pending: Option<Vec<Signal>>,
-    /// `begin` was called.
-    begun: bool,
     n_signals: usize,
     written: usize,
     buf_time: Vec<f64>,
@@ -278,7 +277,6 @@ impl H5WaveWriter {
             time_ds: None,
             sig_ds: None,
             pending: None,
-            begun: false,
             n_signals: 0,
             written: 0,
             buf_time: Vec::new(),
@@ -305,6 +303,11 @@ impl H5WaveWriter {
     /// Points pushed so far.
     pub fn points(&self) -> usize {
         self.written + self.buf_time.len()
+    }
+
+    /// `begin` was called and `finish` was not.
+    fn begun(&self) -> bool {
+        self.pending.is_some() || self.time_ds.is_some()
     }
 
     fn tmp(&self) -> PathBuf {
@@ -484,7 +487,7 @@ impl WaveSink for H5WaveWriter {
 
     fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<()> {
         let tmp = self.tmp();
-        if self.begun {
+        if self.begun() {
             return Err(StoreError::h5(&tmp, "/time", "begin called twice"));
         }
         let file = self.file()?;
@@ -494,7 +497,6 @@ impl WaveSink for H5WaveWriter {
         // block (see the module docs)
         let m = signals.len();
         self.pending = Some(signals.to_vec());
-        self.begun = true;
         self.n_signals = m;
         self.buf_time.reserve(self.flush_every);
         self.buf_rows.reserve(self.flush_every * m);
@@ -502,9 +504,9 @@ impl WaveSink for H5WaveWriter {
     }
 
     fn push(&mut self, time: f64, values: &[f64]) -> Result<()> {
-        if values.len() != self.n_signals || !self.begun || self.file.is_none() {
+        if values.len() != self.n_signals || !self.begun() {
             let tmp = self.tmp();
-            if !self.begun || self.file.is_none() {
+            if !self.begun() {
                 return Err(StoreError::h5(
                     &tmp,
                     "/signals",
@@ -539,7 +541,7 @@ impl WaveSink for H5WaveWriter {
         if self.file.is_none() {
             return Err(StoreError::h5(&self.target, "/", "finish called twice"));
         }
-        if !self.begun {
+        if !self.begun() {
             // Nothing was begun: still produce a valid (empty) file.
             self.begin("", "", &[])?;
         }

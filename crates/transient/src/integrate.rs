@@ -71,6 +71,14 @@ impl States {
     }
 }
 
+/// The integration formula a step takes (see [`Integrator::formula`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Formula {
+    Euler,
+    Trap,
+    Gear,
+}
+
 /// Integration formula of the current step: `i = ag0·q + (history)`.
 #[derive(Debug, Clone, Copy)]
 pub struct Integrator {
@@ -99,10 +107,10 @@ impl Integrator {
     /// Recompute the coefficients for the current method, order and steps.
     pub fn update(&mut self) {
         let h = self.h[0];
-        self.ag = match (self.order, self.method) {
-            (1, _) | (_, Method::Euler) => [1.0 / h, -1.0 / h, 0.0],
-            (_, Method::Trap) => [2.0 / h, -2.0 / h, 0.0],
-            (_, Method::Gear) => {
+        self.ag = match self.formula() {
+            Formula::Euler => [1.0 / h, -1.0 / h, 0.0],
+            Formula::Trap => [2.0 / h, -2.0 / h, 0.0],
+            Formula::Gear => {
                 let h1 = self.h[1];
                 let a0 = (2.0 * h + h1) / (h * (h + h1));
                 let a1 = -(h + h1) / (h * h1);
@@ -122,44 +130,56 @@ impl Integrator {
     /// an inductor's flux) for this step, prepared once for all of them: see [`Companion`].
     #[inline]
     pub fn companion(&self) -> Companion {
-        let w = match (self.order, self.method) {
-            (1, _) | (_, Method::Euler) => [self.ag[1], 0.0, 0.0],
-            (_, Method::Trap) => [-self.ag[0], -1.0, 0.0],
-            (_, Method::Gear) => [self.ag[1], 0.0, self.ag[2]],
+        let w = match self.formula() {
+            Formula::Euler => [self.ag[1], 0.0, 0.0],
+            Formula::Trap => [-self.ag[0], -1.0, 0.0],
+            Formula::Gear => [self.ag[1], 0.0, self.ag[2]],
         };
         Companion { ag0: self.ag[0], w }
+    }
+
+    /// The formula of this step: backward Euler at first order (or with that method), else
+    /// the method's second-order formula.
+    #[inline(always)]
+    fn formula(&self) -> Formula {
+        match (self.order, self.method) {
+            (1, _) | (_, Method::Euler) => Formula::Euler,
+            (_, Method::Trap) => Formula::Trap,
+            (_, Method::Gear) => Formula::Gear,
+        }
+    }
+
+    /// The derivative of the quantity at `slot` by formula `f`, its newest value `q0`, the
+    /// accepted history in `s1` (last point) and `s2` (the one before).
+    #[inline(always)]
+    fn derivative(&self, f: Formula, q0: f64, s1: &[f64], s2: &[f64], slot: usize) -> f64 {
+        let ag = &self.ag;
+        match f {
+            Formula::Euler => ag[0] * q0 + ag[1] * s1[slot],
+            Formula::Trap => ag[0] * (q0 - s1[slot]) - s1[slot + 1],
+            Formula::Gear => ag[0] * q0 + ag[1] * s1[slot] + ag[2] * s2[slot],
+        }
     }
 
     /// Set the quantities at `slots` (quantity `k` at `slots[k]`) to their values `q(k)` at
     /// the solution and integrate them, their derivatives to `slot + 1`: the states of
     /// quantities stamped by their [`Companion`]. The arithmetic of [`Integrator::integrate`],
-    /// with the method's formula chosen once for the loop rather than once per quantity.
+    /// with the formula chosen once for the loop rather than once per quantity.
     #[inline]
     pub fn settle_each(&self, st: &mut States, slots: &[usize], q: impl Fn(usize) -> f64) {
         let [s0, s1, s2, _] = &mut st.s;
-        let ag = self.ag;
-        match (self.order, self.method) {
-            (1, _) | (_, Method::Euler) => {
-                for (k, &slot) in slots.iter().enumerate() {
-                    let q0 = q(k);
-                    s0[slot] = q0;
-                    s0[slot + 1] = ag[0] * q0 + ag[1] * s1[slot];
-                }
+        let mut each = |f: Formula| {
+            for (k, &slot) in slots.iter().enumerate() {
+                let q0 = q(k);
+                s0[slot] = q0;
+                s0[slot + 1] = self.derivative(f, q0, s1, s2, slot);
             }
-            (_, Method::Trap) => {
-                for (k, &slot) in slots.iter().enumerate() {
-                    let q0 = q(k);
-                    s0[slot] = q0;
-                    s0[slot + 1] = ag[0] * (q0 - s1[slot]) - s1[slot + 1];
-                }
-            }
-            (_, Method::Gear) => {
-                for (k, &slot) in slots.iter().enumerate() {
-                    let q0 = q(k);
-                    s0[slot] = q0;
-                    s0[slot + 1] = ag[0] * q0 + ag[1] * s1[slot] + ag[2] * s2[slot];
-                }
-            }
+        };
+        // one loop per formula, each with its formula a constant
+        match self.formula() {
+            Formula::Euler => each(Formula::Euler),
+            Formula::Trap => each(Formula::Trap),
+            Formula::Gear => each(Formula::Gear),
         }
     }
 
@@ -167,14 +187,9 @@ impl Integrator {
     /// derivative to `slot + 1` and returns it.
     #[inline]
     pub fn integrate(&self, st: &mut States, slot: usize) -> f64 {
-        let q0 = st.s[0][slot];
-        let q1 = st.s[1][slot];
-        let d = match (self.order, self.method) {
-            (1, _) | (_, Method::Euler) => self.ag[0] * q0 + self.ag[1] * q1,
-            (_, Method::Trap) => self.ag[0] * (q0 - q1) - st.s[1][slot + 1],
-            (_, Method::Gear) => self.ag[0] * q0 + self.ag[1] * q1 + self.ag[2] * st.s[2][slot],
-        };
-        st.s[0][slot + 1] = d;
+        let [s0, s1, s2, _] = &mut st.s;
+        let d = self.derivative(self.formula(), s0[slot], s1, s2, slot);
+        s0[slot + 1] = d;
         d
     }
 

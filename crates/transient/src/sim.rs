@@ -802,21 +802,20 @@ impl Simulator {
             |i: usize| r[i].abs() / (a[diag[i]].abs() * tolerance(o, current[i], x[i].abs()));
         // the largest of four running maxima: each waits only on its own last comparison, not
         // on the one before it (the maximum of finite values does not depend on the order)
+        let keep = |wk: &mut f64, s: f64| {
+            if s > *wk && s.is_finite() {
+                *wk = s;
+            }
+        };
         let mut w = [0.0f64; 4];
         let whole = n - n % 4;
         for i in (0..whole).step_by(4) {
             for (k, wk) in w.iter_mut().enumerate() {
-                let s = ratio(i + k);
-                if s > *wk && s.is_finite() {
-                    *wk = s;
-                }
+                keep(wk, ratio(i + k));
             }
         }
         for i in whole..n {
-            let s = ratio(i);
-            if s > w[0] && s.is_finite() {
-                w[0] = s;
-            }
+            keep(&mut w[0], ratio(i));
         }
         let larger = |p: f64, q: f64| if p > q { p } else { q };
         larger(larger(w[0], w[1]), larger(w[2], w[3]))

@@ -18,7 +18,7 @@ use crate::LearnError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -409,6 +409,14 @@ enum Engine {
     Transient(Box<TransientEngine>),
 }
 
+/// An engine of the trainer's pool, and which of an epoch's conductances it holds.
+struct Worker {
+    engine: Engine,
+    /// `Some(k)`: the conductances after update `k` of the running epoch (0: as the epoch
+    /// began), written by a sample of that epoch; `None`: not known to be the current ones.
+    holds: Option<usize>,
+}
+
 impl Engine {
     fn set_conductances(&mut self, g: &[f64]) -> Result<(), LearnError> {
         match self {
@@ -446,7 +454,10 @@ pub struct Trainer {
     pub epoch: usize,
     /// History.
     pub history: Vec<EpochStats>,
-    engines: Vec<Mutex<Engine>>,
+    engines: Vec<Mutex<Worker>>,
+    /// Seconds each training example's gradient took when it last ran (0 before it has):
+    /// the order a minibatch's samples are claimed in, longest first.
+    seconds: Vec<f64>,
     stop: Option<Arc<AtomicBool>>,
 }
 
@@ -525,13 +536,18 @@ impl Trainer {
         let nthreads = rayon::current_num_threads().max(1) + 1;
         let mut engines = Vec::with_capacity(nthreads);
         for _ in 0..nthreads {
-            engines.push(Mutex::new(match config.train.engine {
+            let engine = match config.train.engine {
                 EngineKind::Adjoint => Engine::Adjoint(Box::new(AdjointEngine::new(&network)?)),
                 EngineKind::Transient => {
                     Engine::Transient(Box::new(TransientEngine::new(&network, &config.transient)?))
                 }
+            };
+            engines.push(Mutex::new(Worker {
+                engine,
+                holds: None,
             }));
         }
+        let seconds = vec![0.0; split.train.len()];
         Ok(Trainer {
             velocity: vec![0.0; g.len()],
             rng: Rng::new(config.train.seed ^ 0x7A11_0000),
@@ -542,6 +558,7 @@ impl Trainer {
             epoch: 0,
             history: Vec::new(),
             engines,
+            seconds,
             stop: None,
         })
     }
@@ -618,8 +635,12 @@ impl Trainer {
     /// Measured (`examples/throughput`, Iris with the adjoint engine, 2 threads against 1,
     /// median minibatch phase, runs in turn on a 2-core machine): a fork-join per minibatch
     /// 1.07–1.25×, this team 1.60–1.79× as the machine's load varied, against 1.91× for a
-    /// control of the same grain in the same run (docs/training-performance.md). The results are those of one thread, bit for bit:
-    /// every sample's gradient is summed in minibatch order.
+    /// control of the same grain in the same run (docs/training-performance.md).
+    ///
+    /// A minibatch's samples are claimed longest first (by what each took in the last epoch),
+    /// and an engine writes the conductances into its circuit only at its first sample after
+    /// an update. The results are those of one thread, bit for bit: every sample's gradient is
+    /// summed in minibatch order, whichever thread ran it and in whatever order.
     pub fn train_epoch(
         &mut self,
         progress: &mut (dyn FnMut(usize, usize, f64) + Send),
@@ -640,6 +661,7 @@ impl Trainer {
             g,
             velocity,
             engines,
+            seconds,
             stop,
             epoch,
             ..
@@ -650,21 +672,38 @@ impl Trainer {
             Part::Test => &split.test,
         };
         let train = &split.train;
-        // the conductances the samples read (the updates write them between minibatches)
+        // the conductances the samples read (the updates write them between minibatches),
+        // and how many updates this epoch has made: an engine that already holds the current
+        // conductances neither reads them nor writes them again (most samples of a minibatch)
         let current = RwLock::new(g.clone());
-        let run =
-            |job: Job| {
-                let mut e = engines[engine_index(engines.len())].lock().unwrap();
-                let g = current.read().unwrap();
-                match job {
-                    Job::Gradient(i) => Done::Gradient(e.set_conductances(&g).and_then(|()| {
-                        failure::check_grad(e.gradient(&train.x[i], &train.y[i], obj))
-                    })),
-                    Job::Forward(part, i) => {
-                        Done::Forward(forward_sample(&mut e, &g, obj, set_of(part), i))
-                    }
-                }
+        let updates = AtomicUsize::new(0);
+        for w in engines {
+            w.lock().unwrap().holds = None;
+        }
+        let run = |job: Job| {
+            let mut w = engines[engine_index(engines.len())].lock().unwrap();
+            let k = updates.load(Ordering::Acquire);
+            let ready = if w.holds == Some(k) {
+                Ok(())
+            } else {
+                let r = w.engine.set_conductances(&current.read().unwrap());
+                w.holds = r.is_ok().then_some(k);
+                r
             };
+            let e = &mut w.engine;
+            match job {
+                Job::Gradient(i) => {
+                    let t0 = Instant::now();
+                    let r = ready.and_then(|()| {
+                        failure::check_grad(e.gradient(&train.x[i], &train.y[i], obj))
+                    });
+                    Done::Gradient(r, t0.elapsed().as_secs_f64())
+                }
+                Job::Forward(part, i) => {
+                    Done::Forward(ready.and_then(|()| forward_sample(e, obj, set_of(part), i)))
+                }
+            }
+        };
         let team = Team::new(bs.max(train.len()).max(split.test.len()));
         let helpers = rayon::current_num_threads().saturating_sub(1);
         let stop_requested = || stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
@@ -683,7 +722,15 @@ impl Trainer {
                     }
                     jobs.clear();
                     jobs.extend(batch.iter().map(|&i| Job::Gradient(i)));
-                    let results = team.run(&jobs, &run).into_iter().map(Done::gradient);
+                    // claimed longest first by what each took in the last epoch
+                    let mut claims: Vec<usize> = (0..batch.len()).collect();
+                    claims.sort_by(|&a, &b| seconds[batch[b]].total_cmp(&seconds[batch[a]]));
+                    let done = team.run_in_order(&jobs, claims, &run);
+                    let results = done.into_iter().zip(batch).map(|(d, &i)| {
+                        let (r, s) = d.gradient();
+                        seconds[i] = s;
+                        r
+                    });
                     let results = failure::triage(
                         policy,
                         "train",
@@ -707,6 +754,7 @@ impl Trainer {
                         }
                         network.clip(g);
                         current.write().unwrap().copy_from_slice(g);
+                        updates.fetch_add(1, Ordering::Release);
                     }
                     progress(seen, n, running / seen.max(1) as f64);
                 }
@@ -771,21 +819,22 @@ enum Part {
 
 /// A [`Job`]'s result.
 enum Done {
-    Gradient(Result<SampleGrad, LearnError>),
+    /// The gradient, and the seconds it took.
+    Gradient(Result<SampleGrad, LearnError>, f64),
     Forward(Result<(f64, bool), LearnError>),
 }
 
 impl Done {
-    fn gradient(self) -> Result<SampleGrad, LearnError> {
+    fn gradient(self) -> (Result<SampleGrad, LearnError>, f64) {
         match self {
-            Done::Gradient(r) => r,
+            Done::Gradient(r, s) => (r, s),
             Done::Forward(_) => unreachable!("a gradient job gives a gradient"),
         }
     }
     fn forward(self) -> Result<(f64, bool), LearnError> {
         match self {
             Done::Forward(r) => r,
-            Done::Gradient(_) => unreachable!("a forward job gives a forward pass"),
+            Done::Gradient(..) => unreachable!("a forward job gives a forward pass"),
         }
     }
 }
@@ -796,15 +845,14 @@ fn engine_index(engines: usize) -> usize {
     rayon::current_thread_index().map_or(engines - 1, |i| i % engines)
 }
 
-/// Loss and whether the class is right, for example `i` of `set` at conductances `g`.
+/// Loss and whether the class is right, for example `i` of `set` at the conductances `e`
+/// holds.
 fn forward_sample(
     e: &mut Engine,
-    g: &[f64],
     obj: &Objective,
     set: &Dataset,
     i: usize,
 ) -> Result<(f64, bool), LearnError> {
-    e.set_conductances(g)?;
     let y = e.forward(&set.x[i])?;
     let (l, _) = obj.eval(&y, &set.y[i]);
     let ok = match &set.y[i] {
@@ -843,7 +891,7 @@ fn summarize(
 /// parallel); under `policy`, skipped examples (named `name` #index) are appended to
 /// `skipped` and left out of the means.
 fn evaluate_set(
-    engines: &[Mutex<Engine>],
+    engines: &[Mutex<Worker>],
     g: &[f64],
     obj: &Objective,
     set: &Dataset,
@@ -854,8 +902,10 @@ fn evaluate_set(
     let res: Vec<Result<(f64, bool), LearnError>> = (0..set.len())
         .into_par_iter()
         .map(|i| {
-            let mut e = engines[engine_index(engines.len())].lock().unwrap();
-            forward_sample(&mut e, g, obj, set, i)
+            let mut w = engines[engine_index(engines.len())].lock().unwrap();
+            w.holds = None;
+            w.engine.set_conductances(g)?;
+            forward_sample(&mut w.engine, obj, set, i)
         })
         .collect();
     summarize(set, name, policy, res.into_iter(), skipped)
@@ -867,4 +917,73 @@ pub fn config_base(path: &Path) -> PathBuf {
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `train_epoch` against the rule written out plainly: the same shuffles, one engine that
+    /// is given the conductances before every sample, each minibatch's gradients summed in
+    /// order, momentum, clipping. Bit for bit, on 1 and 2 threads: an engine that skipped
+    /// the conductances it did not hold (or claimed them in the wrong order) would differ.
+    #[test]
+    fn epochs_are_the_plain_minibatch_rule() {
+        let text = r#"
+[data]
+dataset = "iris"
+[network]
+hidden = [8]
+[train]
+batch_size = 8
+momentum = 0.5
+seed = 5
+"#;
+        let config = parse_config(text, "iris.toml").unwrap();
+        let epochs = 3;
+        // the rule, by hand
+        let t = Trainer::new(config.clone(), Path::new(".")).unwrap();
+        let (mut g, mut velocity, mut rng) = (t.g.clone(), vec![0.0; t.g.len()], t.rng);
+        let mut engine = AdjointEngine::new(&t.network).unwrap();
+        let train = &t.split.train;
+        let step = t.config.train.lr * t.config.train.g_unit * t.config.train.g_unit;
+        for _ in 0..epochs {
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            rng.shuffle(&mut order);
+            for batch in order.chunks(t.config.train.batch_size) {
+                let mut sum = vec![0.0; g.len()];
+                for &i in batch {
+                    engine.set_conductances(&g).unwrap();
+                    let r = engine
+                        .gradient(&train.x[i], &train.y[i], &t.config.loss)
+                        .unwrap();
+                    for (s, d) in sum.iter_mut().zip(&r.grad) {
+                        *s += d;
+                    }
+                }
+                let inv = 1.0 / batch.len() as f64;
+                for ((gj, vj), sj) in g.iter_mut().zip(&mut velocity).zip(&sum) {
+                    *vj = t.config.train.momentum * *vj - step * sj * inv;
+                    *gj += *vj;
+                }
+                t.network.clip(&mut g);
+            }
+        }
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut trainer =
+                pool.install(|| Trainer::new(config.clone(), Path::new(".")).unwrap());
+            pool.install(|| {
+                for _ in 0..epochs {
+                    trainer.train_epoch(&mut |_, _, _| {}).unwrap();
+                }
+            });
+            assert!(trainer.g != t.g, "training moves the conductances");
+            assert_eq!(trainer.g, g, "conductances, {threads} threads");
+            assert_eq!(trainer.velocity, velocity, "momentum, {threads} threads");
+        }
+    }
 }

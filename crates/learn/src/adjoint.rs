@@ -32,7 +32,9 @@ pub(crate) struct Probe {
 
 impl Probe {
     pub fn new(net: &Network, c: &circuit::Circuit) -> Result<Probe, LearnError> {
-        let sim = Simulator::new(c).map_err(|e| LearnError::Sim(e.to_string()))?;
+        let mut sim = Simulator::new(c).map_err(|e| LearnError::Sim(e.to_string()))?;
+        // nothing reads the phases' seconds of a training sample
+        sim.set_timing(false);
         Ok(Probe {
             sim,
             trainable: net.trainable.clone(),

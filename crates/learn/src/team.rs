@@ -21,7 +21,7 @@
 //! puts a minibatch's longest samples first (by their time in the last epoch), so that the
 //! threads run out of work closer together; the results come back in the minibatch's order
 //! whatever the claim order, so sums over them do not change. Each job and its result sit on
-//! cache lines of their own ([`Claim`]): claiming one touches nothing the other thread is
+//! cache lines of their own (a `Claim`): claiming one touches nothing the other thread is
 //! writing but the claim counter. Measured on Iris with the adjoint engine (`examples/
 //! throughput`, 2 threads against 1, interleaved runs on a 2-core machine): the longest-first
 //! order and the padded claims together took the speedup from 1.73 to 1.79 (medians of six

@@ -494,7 +494,7 @@ impl Simulator {
     }
 
     /// Measure the seconds of each phase in [`Stats`] (on by default) or not: off, they stay
-    /// at zero and each Newton iteration reads the clock eight times fewer. On Iris's
+    /// at zero and each Newton iteration makes eight fewer clock reads. On Iris's
     /// network, where a Newton iteration takes about 3 µs, those reads were 4-5% of a
     /// training run's time (perf, `examples/throughput`); the learner's engines turn them off.
     pub fn set_timing(&mut self, on: bool) {

@@ -2,7 +2,8 @@
 //! partial-pivoting LU) of a grid Laplacian; assembly (one full device load of a diode mesh);
 //! one time step of the diode mesh of the scale measurement; whole transient runs of corpus
 //! decks; and one training example with each gradient engine on the Iris and digits networks.
-//! (The batched spectral readout is in benches/spectrum.rs.)
+//! (The batched spectral readout is in benches/spectrum.rs, the HDF5 writer's block write in
+//! benches/output.rs.)
 //!
 //! `cargo bench --bench simulate` (a subset: `cargo bench --bench simulate -- assembly`)
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

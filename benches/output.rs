@@ -10,8 +10,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
 use store::h5::H5WaveWriter;
 
-/// Points per block: the writer's default (`freqprop simulate`'s).
-const BLOCK: usize = 1024;
+/// Points per block: those of `freqprop simulate`.
+const BLOCK: usize = cli::simulate::STREAM_CHUNK_POINTS;
 
 fn block_write(c: &mut Criterion) {
     let mut g = c.benchmark_group("hdf5 block write");

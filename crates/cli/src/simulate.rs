@@ -226,7 +226,7 @@ fn summary_json(
 /// mesh30 (900 signals, 2,043 points) 1,024 took 0.38 s of wall time against 0.40 s with the
 /// store's default of 4,096, which writes everything at the end (one run of three each;
 /// 512 and 256 no better).
-pub(crate) const STREAM_CHUNK_POINTS: usize = 1024;
+pub const STREAM_CHUNK_POINTS: usize = 1024;
 
 /// Run `freqprop simulate`.
 pub fn run(args: Args) -> Result<i32, CliError> {

@@ -11,7 +11,6 @@ use faer::linalg::lu::partial_pivoting::factor::PartialPivLuParams;
 use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuSymbolicParams, NumericLu, SymbolicLu};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMat, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Spec};
-use std::collections::HashMap;
 
 /// Collects the (row, column) entries every device will write, before the pattern is fixed.
 ///
@@ -38,46 +37,75 @@ impl PatternBuilder {
         }
     }
 
-    /// Fix the pattern: sprs assembles the declared entries (duplicates merged) into
-    /// compressed sparse column form, and each entry gets its slot in the values vector.
+    /// Fix the pattern: the declared entries and their transposes (duplicates merged) in
+    /// compressed sparse column form, rows ascending in each column; an entry's slot in the
+    /// values vector is its position there.
+    ///
+    /// A counting sort by column, then each column's few rows sorted and merged: linear in
+    /// the entries (on the 100k mesh of examples/scale, 0.02 s against 0.23 s for sprs's
+    /// assembly from triplets, which sorts them all). sprs checks the result's structure,
+    /// which the kernels' unchecked indexing and [`Pattern::slot`]'s binary search rest on.
     pub fn build(self) -> Pattern {
         let n = self.n;
-        let mut tri = sprs::TriMat::<f64>::with_capacity((n, n), self.entries.len());
         // the transpose of every entry too: a structurally symmetric pattern lets the
         // static-pivot LU share one index structure between L and U
+        let mut start = vec![0usize; n + 1];
         for &(r, c) in &self.entries {
-            tri.add_triplet(r, c, 1.0);
-            tri.add_triplet(c, r, 1.0);
+            start[c + 1] += 1;
+            start[r + 1] += 1;
         }
-        let csc: sprs::CsMat<f64> = tri.to_csc();
-        let col_ptr: Vec<usize> = csc.indptr().raw_storage().to_vec();
-        let row_idx: Vec<usize> = csc.indices().to_vec();
-        let mut slots = HashMap::with_capacity(row_idx.len());
         for c in 0..n {
-            for k in col_ptr[c]..col_ptr[c + 1] {
-                slots.insert((row_idx[k], c), k);
-            }
+            start[c + 1] += start[c];
         }
+        let mut row_idx = vec![0usize; start[n]];
+        let mut fill = start.clone();
+        for &(r, c) in &self.entries {
+            row_idx[fill[c]] = r;
+            fill[c] += 1;
+            row_idx[fill[r]] = c;
+            fill[r] += 1;
+        }
+        drop(fill);
+        // each column sorted, duplicates merged, compacted towards the front (a column's
+        // merged rows never overtake its unmerged ones)
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        col_ptr.push(0);
+        let mut kept = 0;
+        for c in 0..n {
+            let column = start[c]..start[c + 1];
+            row_idx[column.clone()].sort_unstable();
+            for k in column {
+                let r = row_idx[k];
+                if kept == col_ptr[c] || row_idx[kept - 1] != r {
+                    row_idx[kept] = r;
+                    kept += 1;
+                }
+            }
+            col_ptr.push(kept);
+        }
+        row_idx.truncate(kept);
+        row_idx.shrink_to_fit();
         let nnz = row_idx.len();
-        // what the kernels' unchecked indexing rests on (sprs's CSC guarantees it; checked
-        // once here all the same)
-        assert!(
-            col_ptr.len() == n + 1
-                && col_ptr[0] == 0
-                && col_ptr[n] == nnz
-                && col_ptr.windows(2).all(|w| w[0] <= w[1])
-                && row_idx.iter().all(|&r| r < n),
-            "malformed CSC pattern"
+        // what the kernels' unchecked indexing and `slot`'s binary search rest on: column
+        // pointers ascending from 0 to nnz, rows strictly ascending within each column and
+        // below n
+        let units = vec![(); nnz];
+        let checked = sprs::CsMatBase::<(), usize, &[usize], &[usize], &[()], usize>::try_new_csc(
+            (n, n),
+            &col_ptr[..],
+            &row_idx[..],
+            &units[..],
         );
-        let diag = (0..n).map(|i| slots[&(i, i)]).collect();
-        Pattern {
+        assert!(checked.is_ok(), "malformed CSC pattern");
+        let mut pattern = Pattern {
             n,
             col_ptr,
             row_idx,
-            slots,
-            diag,
+            diag: Vec::new(),
             nnz,
-        }
+        };
+        pattern.diag = (1..=n).map(|i| pattern.slot(i, i)).collect();
+        pattern
     }
 }
 
@@ -88,7 +116,6 @@ pub struct Pattern {
     pub n: usize,
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
-    slots: HashMap<(usize, usize), usize>,
     diag: Vec<usize>,
     /// Stored entries; the values vector has one more, the discard slot at index `nnz`.
     pub nnz: usize,
@@ -96,14 +123,16 @@ pub struct Pattern {
 
 impl Pattern {
     /// Slot of an entry in the values vector; ground rows/columns map to the discard slot.
+    /// A binary search of the entry's column (devices look their slots up once, when bound).
     pub fn slot(&self, row: usize, col: usize) -> usize {
         if row == 0 || col == 0 {
             return self.nnz;
         }
-        *self
-            .slots
-            .get(&(row - 1, col - 1))
-            .expect("entry declared during setup")
+        let (start, end) = (self.col_ptr[col - 1], self.col_ptr[col]);
+        match self.row_idx[start..end].binary_search(&(row - 1)) {
+            Ok(k) => start + k,
+            Err(_) => panic!("entry ({row}, {col}) was not declared during setup"),
+        }
     }
 
     /// Column pointers of the CSC pattern (0-based unknowns).
@@ -1716,5 +1745,58 @@ mod tests {
         let k = p.slot(5, 6);
         v[k] *= 1.0 + f64::EPSILON;
         assert!(!lu.is_symmetric(&v));
+    }
+
+    /// sprs's assembly from triplets (every entry and its transpose, duplicates merged) as the
+    /// reference for [`PatternBuilder::build`].
+    fn sprs_pattern(n: usize, entries: &[(usize, usize)]) -> (Vec<usize>, Vec<usize>) {
+        let mut tri = sprs::TriMat::<f64>::new((n, n));
+        for i in 0..n {
+            tri.add_triplet(i, i, 1.0);
+        }
+        for &(r, c) in entries {
+            if r != 0 && c != 0 {
+                tri.add_triplet(r - 1, c - 1, 1.0);
+                tri.add_triplet(c - 1, r - 1, 1.0);
+            }
+        }
+        let csc: sprs::CsMat<f64> = tri.to_csc();
+        (csc.indptr().raw_storage().to_vec(), csc.indices().to_vec())
+    }
+
+    proptest::proptest! {
+        /// Any declared entries (repeated, ground among them, some unknowns with none): the
+        /// pattern is sprs's, and every entry's slot holds it.
+        #[test]
+        fn pattern_is_the_triplet_assembly(
+            n in 1usize..60,
+            raw in proptest::collection::vec((0usize..61, 0usize..61), 0..400),
+        ) {
+            let entries: Vec<_> = raw.into_iter().map(|(r, c)| (r % (n + 1), c % (n + 1))).collect();
+            let mut pb = PatternBuilder::new(n);
+            for &(r, c) in &entries {
+                pb.add(r, c);
+            }
+            let p = pb.build();
+            let (col_ptr, row_idx) = sprs_pattern(n, &entries);
+            proptest::prop_assert_eq!(p.col_ptr(), &col_ptr[..]);
+            proptest::prop_assert_eq!(p.row_idx(), &row_idx[..]);
+            proptest::prop_assert_eq!(p.nnz, row_idx.len());
+            for c in 0..n {
+                for k in col_ptr[c]..col_ptr[c + 1] {
+                    proptest::prop_assert_eq!(p.slot(row_idx[k] + 1, c + 1), k);
+                }
+                proptest::prop_assert_eq!(p.diag(c + 1), p.slot(c + 1, c + 1));
+            }
+            proptest::prop_assert_eq!(p.slot(0, 1), p.nnz);
+        }
+    }
+
+    /// Looking up an entry that was never declared is a bug in a device's `declare`: it
+    /// panics with the entry's position.
+    #[test]
+    #[should_panic(expected = "entry (1, 2) was not declared during setup")]
+    fn undeclared_entry_panics() {
+        PatternBuilder::new(3).build().slot(1, 2);
     }
 }

@@ -11,6 +11,7 @@ use crate::lexer::{parse_number, tokenize, Line, Tok, TokKind};
 use crate::model::*;
 use crate::ParseError;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -420,7 +421,7 @@ fn lookup_in(chain: &[Rc<Frame>], name: &str) -> Option<f64> {
 /// Evaluate a value given by one or more tokens (a number, `{expr}`, or a bare expression).
 fn eval_toks(
     toks: &[Tok],
-    what: &str,
+    what: &dyn fmt::Display,
     lookup: &dyn Fn(&str) -> Option<f64>,
 ) -> Result<f64, ParseError> {
     if toks.len() == 1 {
@@ -465,7 +466,23 @@ fn eval_toks(
 }
 
 /// Evaluate one value token.
-fn value(t: &Tok, what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ParseError> {
+/// "the {quantity} of {element}", for messages: written only when one is (a netlist of
+/// 100,000 elements formatted it for each of them).
+struct Of<'a>(&'a str, &'a str);
+
+impl fmt::Display for Of<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the {} of {}", self.0, self.1)
+    }
+}
+
+/// The value of one token (a number, `{expr}`, or a bare expression); `what` names it in
+/// messages and is written only for one.
+fn value(
+    t: &Tok,
+    what: &dyn fmt::Display,
+    lookup: &dyn Fn(&str) -> Option<f64>,
+) -> Result<f64, ParseError> {
     let v = match t.kind {
         TokKind::Expr => expr::eval(&t.text, lookup).map_err(|e| {
             t.line.err(
@@ -509,7 +526,7 @@ fn value(t: &Tok, what: &str, lookup: &dyn Fn(&str) -> Option<f64>) -> Result<f6
 
 fn eval_toks_expr(
     t: &Tok,
-    what: &str,
+    what: &dyn fmt::Display,
     lookup: &dyn Fn(&str) -> Option<f64>,
 ) -> Result<f64, ParseError> {
     expr::eval(&t.text, lookup).map_err(|e| {
@@ -810,7 +827,7 @@ impl Flattener {
                     'c' => ("capacitance", "c"),
                     _ => ("inductance", "l"),
                 };
-                let what = format!("the {quantity} of {name}");
+                let what = Of(quantity, name);
                 let mut val: Option<(f64, &Tok)> = None;
                 if let Some(t) = args.pos.get(2) {
                     val = Some((value(t, &what, &lookup)?, t));
@@ -827,7 +844,7 @@ impl Flattener {
                         }
                         val = Some((value(v, &what, &lookup)?, v));
                     } else if kl == "ic" && letter != 'r' {
-                        ic = Some(value(v, &format!("the initial condition of {name}"), &lookup)?);
+                        ic = Some(value(v, &Of("initial condition", name), &lookup)?);
                     } else {
                         return Err(k.err(format!("unknown parameter '{kl}' for {name}")));
                     }
@@ -862,14 +879,14 @@ impl Flattener {
                 let model = if chain[k].path.is_empty() { mname } else { format!("{}:{}", chain[k].path, mname) };
                 let mut area = None;
                 if let Some(t) = args.pos.get(3) {
-                    area = Some((value(t, &format!("the area of {name}"), &lookup)?, t));
+                    area = Some((value(t, &Of("area", name), &lookup)?, t));
                 }
                 if let Some(t) = args.pos.get(4) {
                     return Err(t.err(format!("unexpected \"{}\" after the area of {name}", t.shown())));
                 }
                 for (k, v) in &args.keys {
                     if k.is("area") && area.is_none() {
-                        area = Some((value(v, &format!("the area of {name}"), &lookup)?, v));
+                        area = Some((value(v, &Of("area", name), &lookup)?, v));
                     } else {
                         return Err(k.err(format!("unknown or repeated parameter '{}' for {name}", k.lower())));
                     }
@@ -893,7 +910,7 @@ impl Flattener {
                     let at = args.pos.last().unwrap_or(head);
                     return Err(at.err_after(format!("expected the transconductance of {name} after its 4 nodes")));
                 };
-                let gm = value(t, &format!("the transconductance of {name}"), &lookup)?;
+                let gm = value(t, &Of("transconductance", name), &lookup)?;
                 if let Some(t) = args.pos.get(5) {
                     return Err(t.err(format!("unexpected \"{}\" after the transconductance of {name}", t.shown())));
                 }
@@ -1232,7 +1249,7 @@ fn source(
             if s.dc.is_some() {
                 return Err(t.err(format!("the DC value of {name} is given twice")));
             }
-            s.dc = Some(value(v, &format!("the DC value of {name}"), lookup)?);
+            s.dc = Some(value(v, &Of("DC value", name), lookup)?);
             i += 2;
         } else if t.is_word() && kw == "ac" {
             if s.ac.is_some() {
@@ -1363,7 +1380,7 @@ fn source(
                 kw.to_ascii_uppercase()
             )));
         } else if is_value_tok(t) && s.dc.is_none() && i == 0 {
-            s.dc = Some(value(t, &format!("the value of {name}"), lookup)?);
+            s.dc = Some(value(t, &Of("value", name), lookup)?);
             i += 1;
         } else {
             return Err(t.err(format!(

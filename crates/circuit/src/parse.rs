@@ -546,15 +546,15 @@ fn is_value_tok(t: &Tok) -> bool {
 }
 
 /// Positional tokens and `key=value` pairs of an element line (after the name).
-struct Args {
-    pos: Vec<Tok>,
-    keys: Vec<(Tok, Tok)>,
+struct Args<'t> {
+    pos: Vec<&'t Tok>,
+    keys: Vec<(&'t Tok, &'t Tok)>,
 }
 
-fn split_args(stmt: &Stmt, name: &str) -> Result<Args, ParseError> {
+fn split_args<'t>(stmt: &'t Stmt, name: &str) -> Result<Args<'t>, ParseError> {
     let toks = &stmt.toks;
     let mut pos = Vec::new();
-    let mut keys: Vec<(Tok, Tok)> = Vec::new();
+    let mut keys: Vec<(&Tok, &Tok)> = Vec::new();
     let mut i = 1;
     while i < toks.len() {
         let t = &toks[i];
@@ -575,7 +575,7 @@ fn split_args(stmt: &Stmt, name: &str) -> Result<Args, ParseError> {
                 {
                     return Err(t.err(format!("'{}' is given twice for {name}", t.lower())));
                 }
-                keys.push((t.clone(), v.clone()));
+                keys.push((t, v));
                 i += 3;
             }
             TokKind::Word | TokKind::Expr => {
@@ -585,7 +585,7 @@ fn split_args(stmt: &Stmt, name: &str) -> Result<Args, ParseError> {
                         t.shown()
                     )));
                 }
-                pos.push(t.clone());
+                pos.push(t);
                 i += 1;
             }
             _ => {
@@ -792,7 +792,7 @@ impl Flattener {
     ) -> Result<Vec<NodeId>, ParseError> {
         if args.pos.len() < count {
             let found = args.pos.len();
-            let at = args.pos.last().unwrap_or(stmt.head());
+            let at = args.pos.last().copied().unwrap_or(stmt.head());
             return Err(at.err_after(format!("{name} needs {count} nodes, found {found}")));
         }
         let mut out = Vec::new();
@@ -850,7 +850,7 @@ impl Flattener {
                     }
                 }
                 let Some((v, vt)) = val else {
-                    let at = args.pos.last().unwrap_or(head);
+                    let at = args.pos.last().copied().unwrap_or(head);
                     return Err(at.err_after(format!("expected the {quantity} of {name} after its nodes")));
                 };
                 if v <= 0.0 {
@@ -866,7 +866,7 @@ impl Flattener {
                 let args = split_args(stmt, name)?;
                 let n = self.nodes(stmt, &args, 2, name, &frame)?;
                 let Some(mt) = args.pos.get(2) else {
-                    let at = args.pos.last().unwrap_or(head);
+                    let at = args.pos.last().copied().unwrap_or(head);
                     return Err(at.err_after(format!("expected a model name for {name} after its nodes")));
                 };
                 if !mt.is_word() {
@@ -907,7 +907,7 @@ impl Flattener {
                     return Err(k.err(format!("unknown parameter '{}' for {name}", k.lower())));
                 }
                 let Some(t) = args.pos.get(4) else {
-                    let at = args.pos.last().unwrap_or(head);
+                    let at = args.pos.last().copied().unwrap_or(head);
                     return Err(at.err_after(format!("expected the transconductance of {name} after its 4 nodes")));
                 };
                 let gm = value(t, &Of("transconductance", name), &lookup)?;

@@ -1128,14 +1128,37 @@ impl FaerLlt {
 /// circuits, the supernodal kernels on large ones.
 pub const CHOLESKY_MIN_UNKNOWNS: usize = 20_000;
 
+/// Slot pairs of the entries `(r, c)` and `(c, r)`, `r < c`, of a structurally symmetric
+/// pattern (every pattern [`PatternBuilder::build`] makes): upper slot first.
+fn mirror_pairs(p: &Pattern) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::with_capacity((p.nnz - p.n) / 2);
+    for c in 0..p.n {
+        for k in p.col_ptr[c]..p.col_ptr[c + 1] {
+            let r = p.row_idx[k];
+            if r < c {
+                pairs.push((k, p.slot(c + 1, r + 1)));
+            }
+        }
+    }
+    pairs
+}
+
 /// The circuit solver: the static-pivot LU ([`crate::lu::StaticLu`]) while its pivots hold,
-/// faer's partial-pivoting LU from the first factorization where one does not.
+/// faer's partial-pivoting LU from the first factorization where one does not. Large SPD
+/// candidates try faer's supernodal Cholesky first; their static LU is analysed only if a
+/// Cholesky factorization fails.
 #[derive(Debug)]
 pub struct Solver {
     /// Supernodal Cholesky for large SPD circuits, while factorizations succeed.
     cholesky: Option<FaerLlt>,
     use_cholesky: bool,
     fast: Option<crate::lu::StaticLu>,
+    /// The static LU not analysed yet (the Cholesky path is tried first): its branch-current
+    /// flags, for [`crate::lu::StaticLu::new`] when it is needed.
+    deferred: Option<Vec<bool>>,
+    /// Slot pairs `(r, c)` and `(c, r)`, `r < c`, of the pattern: what numerical symmetry
+    /// compares while the static LU (which holds the same map) is not analysed.
+    mirror: Vec<(usize, usize)>,
     /// Copy of the factored values and work vectors, for iterative refinement.
     values: Vec<f64>,
     rhs: Vec<f64>,
@@ -1152,19 +1175,15 @@ pub struct Solver {
 impl Solver {
     /// Symbolic analysis of a pattern; `late[i]` (0-based) marks branch-current unknowns,
     /// ordered after the node voltages.
+    ///
+    /// A Cholesky candidate (from [`CHOLESKY_MIN_UNKNOWNS`] unknowns, no branch currents)
+    /// defers the static LU's analysis to the first factorization the Cholesky fails, if any:
+    /// on the 100k mesh of examples/scale that analysis took about 0.15 s, and its structure
+    /// 68 MB that the Cholesky path never reads.
     pub fn new(pattern: &Pattern, late: &[bool]) -> Result<Solver, SolveError> {
         let forced = std::env::var("FREQPROP_LU").ok();
-        let fast = if matches!(forced.as_deref(), None | Some("static") | Some("cholesky")) {
-            crate::lu::StaticLu::new(pattern.n, &pattern.col_ptr, &pattern.row_idx, late)
-        } else {
-            None
-        };
-        let pivoting = if fast.is_none() {
-            Some(FaerLu::new(pattern)?)
-        } else {
-            None
-        };
         let n = pattern.n;
+        let want_fast = matches!(forced.as_deref(), None | Some("static") | Some("cholesky"));
         // Cholesky candidates: no branch currents (no voltage sources or inductors), large
         // (FREQPROP_LU=cholesky forces it at any size, FREQPROP_LU=static never)
         let spd_candidate = !late.iter().any(|&l| l)
@@ -1177,11 +1196,28 @@ impl Solver {
         } else {
             None
         };
+        let (fast, deferred, mirror) = match (want_fast, spd_candidate) {
+            (true, true) => (None, Some(late.to_vec()), mirror_pairs(pattern)),
+            (true, false) => (
+                crate::lu::StaticLu::new(n, &pattern.col_ptr, &pattern.row_idx, late),
+                None,
+                Vec::new(),
+            ),
+            (false, _) => (None, None, Vec::new()),
+        };
+        let use_pivoting = fast.is_none() && deferred.is_none();
+        let pivoting = if use_pivoting {
+            Some(FaerLu::new(pattern)?)
+        } else {
+            None
+        };
         Ok(Solver {
             use_cholesky: cholesky.is_some(),
             cholesky,
-            use_pivoting: fast.is_none(),
+            use_pivoting,
             fast,
+            deferred,
+            mirror,
             values: vec![0.0; pattern.nnz],
             rhs: vec![0.0; n],
             res: vec![0.0; n],
@@ -1192,11 +1228,30 @@ impl Solver {
         })
     }
 
+    /// The static LU's analysis, when it was deferred (see [`Solver::new`]); the pivoting LU
+    /// from then on if the static LU cannot be made.
+    fn analyse_deferred(&mut self) {
+        if let Some(late) = self.deferred.take() {
+            let p = &self.pattern;
+            self.fast = crate::lu::StaticLu::new(p.n, &p.col_ptr, &p.row_idx, &late);
+            self.mirror = Vec::new();
+            if self.fast.is_none() {
+                self.use_pivoting = true;
+            }
+        }
+    }
+
+    /// Whether the static LU's analysis is still deferred (tests).
+    #[cfg(test)]
+    fn static_lu_deferred(&self) -> bool {
+        self.deferred.is_some()
+    }
+
     /// Numeric factorization of the values (the first `nnz` entries of `values`).
     pub fn factor(&mut self, values: &[f64]) -> Result<(), SolveError> {
         self.factored = false;
         if self.use_cholesky {
-            let symmetric = self.fast.as_ref().is_some_and(|f| f.is_symmetric(values));
+            let symmetric = self.values_symmetric(values);
             if let (true, Some(c)) = (symmetric, &mut self.cholesky) {
                 if c.factor(values).is_ok() {
                     self.values.copy_from_slice(&values[..self.pattern.nnz]);
@@ -1207,6 +1262,7 @@ impl Solver {
             }
             // not symmetric positive definite after all: LU from now on
             self.use_cholesky = false;
+            self.analyse_deferred();
         }
         if !self.use_pivoting {
             if let Some(f) = &mut self.fast {
@@ -1344,10 +1400,17 @@ impl Solver {
         self.factored && self.symmetric
     }
 
-    /// Whether `values` are numerically symmetric, by the static LU's transpose map (false
-    /// without one: then no factorization is ever [`Solver::factored_symmetric`] either).
+    /// Whether `values` are numerically symmetric, by the static LU's transpose map or, while
+    /// its analysis is deferred, the same pairs of slots (false with neither: then no
+    /// factorization is ever [`Solver::factored_symmetric`] either).
     pub fn values_symmetric(&self, values: &[f64]) -> bool {
-        self.fast.as_ref().is_some_and(|f| f.is_symmetric(values))
+        match &self.fast {
+            Some(f) => f.is_symmetric(values),
+            None if self.deferred.is_some() => {
+                self.mirror.iter().all(|&(u, l)| values[u] == values[l])
+            }
+            None => false,
+        }
     }
 
     /// Whether factorizations and solves can use two threads (the Cholesky path split into
@@ -1798,5 +1861,58 @@ mod tests {
     #[should_panic(expected = "entry (1, 2) was not declared during setup")]
     fn undeclared_entry_panics() {
         PatternBuilder::new(3).build().slot(1, 2);
+    }
+
+    /// A large SPD candidate starts on the Cholesky path with its static LU not analysed;
+    /// values the Cholesky cannot factor (symmetric but indefinite, then not symmetric)
+    /// analyse it there and then, and the solves that follow are those of the LU: each
+    /// solution leaves a residual at rounding level.
+    #[test]
+    fn static_lu_analysed_when_the_cholesky_fails() {
+        let mut seed = 5;
+        let side = 150; // 22,500 unknowns: over CHOLESKY_MIN_UNKNOWNS
+        let (p, v) = grid(side, &mut seed);
+        let n = p.n;
+        assert!(n >= CHOLESKY_MIN_UNKNOWNS);
+        let mut s = Solver::new(&p, &vec![false; n]).unwrap();
+        assert_eq!(s.kind(), "cholesky");
+        assert!(s.static_lu_deferred());
+        let residual = |s: &mut Solver, v: &[f64]| {
+            let b: Vec<f64> = (0..=n).map(|i| ((i * 7919) % 17) as f64 - 8.0).collect();
+            let mut x = b.clone();
+            s.solve(&mut x);
+            let mut r = b[1..].to_vec();
+            p.sub_product(v, &x[1..], &mut r);
+            let scale = b.iter().fold(0.0f64, |m, y| m.max(y.abs()));
+            r.iter().fold(0.0f64, |m, y| m.max(y.abs())) / scale
+        };
+        s.factor(&v).unwrap();
+        assert!(s.values_symmetric(&v) && s.factored_symmetric());
+        assert!(residual(&mut s, &v) < 1e-9, "{}", residual(&mut s, &v));
+        assert!(
+            s.static_lu_deferred(),
+            "the Cholesky path does not need the LU"
+        );
+        // symmetric, indefinite: one node's conductance to ground negative
+        let mut indefinite = v.clone();
+        indefinite[p.diag(n / 2)] -= 10.0;
+        s.factor(&indefinite).unwrap();
+        assert!(!s.static_lu_deferred());
+        assert_eq!(s.kind(), "static");
+        assert!(s.factored_symmetric());
+        assert!(residual(&mut s, &indefinite) < 1e-9);
+        // not symmetric: the LU's general path
+        let mut asymmetric = v.clone();
+        asymmetric[p.slot(1, 2)] -= 1e-4;
+        assert!(!s.values_symmetric(&asymmetric));
+        s.factor(&asymmetric).unwrap();
+        assert!(!s.factored_symmetric());
+        assert!(residual(&mut s, &asymmetric) < 1e-9);
+        // a solver whose first values are asymmetric never factors by Cholesky
+        let mut t = Solver::new(&p, &vec![false; n]).unwrap();
+        assert!(!t.values_symmetric(&asymmetric));
+        t.factor(&asymmetric).unwrap();
+        assert_eq!(t.kind(), "static");
+        assert!(residual(&mut t, &asymmetric) < 1e-9);
     }
 }

@@ -416,25 +416,17 @@ mod tests {
                 .map(|t| (t.text, t.col, t.width))
                 .collect()
         };
-        let s = |x: &str| x.to_string();
-        assert_eq!(
-            cols("rµ a {x+1} 'b'"),
-            [
-                (s("rµ"), 1, 2),
-                (s("a"), 4, 1),
-                (s("x+1"), 6, 5),
-                (s("b"), 12, 3)
-            ]
-        );
-        assert_eq!(
-            cols("ru a {x+1} 'b'"),
-            [
-                (s("ru"), 1, 2),
-                (s("a"), 4, 1),
-                (s("x+1"), 6, 5),
-                (s("b"), 12, 3)
-            ]
-        );
+        for name in ["rµ", "ru"] {
+            assert_eq!(
+                cols(&format!("{name} a {{x+1}} 'b'")),
+                [
+                    (name.to_string(), 1, 2),
+                    ("a".to_string(), 4, 1),
+                    ("x+1".to_string(), 6, 5),
+                    ("b".to_string(), 12, 3)
+                ]
+            );
+        }
         for text in ["rµ a {x", "ru a {x"] {
             assert_eq!(tokenize(&line(text), 0).unwrap_err().column, 6);
         }

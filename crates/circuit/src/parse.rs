@@ -465,7 +465,6 @@ fn eval_toks(
     }
 }
 
-/// Evaluate one value token.
 /// "the {quantity} of {element}", for messages: written only when one is (a netlist of
 /// 100,000 elements formatted it for each of them).
 struct Of<'a>(&'a str, &'a str);

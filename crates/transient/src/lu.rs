@@ -79,10 +79,7 @@ impl StaticLu {
     pub fn new(n: usize, col_ptr: &[usize], row_idx: &[usize], late: &[bool]) -> Option<StaticLu> {
         let nnz = row_idx.len();
         // symmetric pattern check and slot lookup (row, col) -> slot
-        let find = |r: usize, c: usize| -> Option<usize> {
-            let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-            s.binary_search(&r).ok().map(|k| col_ptr[c] + k)
-        };
+        let find = |r: usize, c: usize| crate::matrix::column_slot(col_ptr, row_idx, r, c);
         for c in 0..n {
             for &r in &row_idx[col_ptr[c]..col_ptr[c + 1]] {
                 find(c, r)?;

@@ -12,6 +12,21 @@ use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuSymbolicParams, NumericL
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMat, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Spec};
 
+/// Slot of entry `(r, c)` (0-based) in compressed sparse columns whose rows ascend within
+/// each column: a binary search of column `c`.
+pub(crate) fn column_slot(
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    r: usize,
+    c: usize,
+) -> Option<usize> {
+    let (start, end) = (col_ptr[c], col_ptr[c + 1]);
+    row_idx[start..end]
+        .binary_search(&r)
+        .ok()
+        .map(|k| start + k)
+}
+
 /// Collects the (row, column) entries every device will write, before the pattern is fixed.
 ///
 /// Unknowns are numbered from 1; index 0 is ground, whose row and column are not part of the
@@ -128,11 +143,8 @@ impl Pattern {
         if row == 0 || col == 0 {
             return self.nnz;
         }
-        let (start, end) = (self.col_ptr[col - 1], self.col_ptr[col]);
-        match self.row_idx[start..end].binary_search(&(row - 1)) {
-            Ok(k) => start + k,
-            Err(_) => panic!("entry ({row}, {col}) was not declared during setup"),
-        }
+        column_slot(&self.col_ptr, &self.row_idx, row - 1, col - 1)
+            .unwrap_or_else(|| panic!("entry ({row}, {col}) was not declared during setup"))
     }
 
     /// Column pointers of the CSC pattern (0-based unknowns).
@@ -1143,6 +1155,16 @@ fn mirror_pairs(p: &Pattern) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// What the static LU's deferred analysis needs, and what stands in for it meanwhile.
+#[derive(Debug)]
+struct DeferredLu {
+    /// Branch-current flags, for [`crate::lu::StaticLu::new`].
+    late: Vec<bool>,
+    /// Slot pairs `(r, c)` and `(c, r)`, `r < c`, of the pattern: what numerical symmetry
+    /// compares (the static LU holds the same map).
+    mirror: Vec<(usize, usize)>,
+}
+
 /// The circuit solver: the static-pivot LU ([`crate::lu::StaticLu`]) while its pivots hold,
 /// faer's partial-pivoting LU from the first factorization where one does not. Large SPD
 /// candidates try faer's supernodal Cholesky first; their static LU is analysed only if a
@@ -1153,12 +1175,8 @@ pub struct Solver {
     cholesky: Option<FaerLlt>,
     use_cholesky: bool,
     fast: Option<crate::lu::StaticLu>,
-    /// The static LU not analysed yet (the Cholesky path is tried first): its branch-current
-    /// flags, for [`crate::lu::StaticLu::new`] when it is needed.
-    deferred: Option<Vec<bool>>,
-    /// Slot pairs `(r, c)` and `(c, r)`, `r < c`, of the pattern: what numerical symmetry
-    /// compares while the static LU (which holds the same map) is not analysed.
-    mirror: Vec<(usize, usize)>,
+    /// The static LU not analysed yet (the Cholesky path is tried first).
+    deferred: Option<DeferredLu>,
     /// Copy of the factored values and work vectors, for iterative refinement.
     values: Vec<f64>,
     rhs: Vec<f64>,
@@ -1196,14 +1214,19 @@ impl Solver {
         } else {
             None
         };
-        let (fast, deferred, mirror) = match (want_fast, spd_candidate) {
-            (true, true) => (None, Some(late.to_vec()), mirror_pairs(pattern)),
+        let (fast, deferred) = match (want_fast, spd_candidate) {
+            (true, true) => (
+                None,
+                Some(DeferredLu {
+                    late: late.to_vec(),
+                    mirror: mirror_pairs(pattern),
+                }),
+            ),
             (true, false) => (
                 crate::lu::StaticLu::new(n, &pattern.col_ptr, &pattern.row_idx, late),
                 None,
-                Vec::new(),
             ),
-            (false, _) => (None, None, Vec::new()),
+            (false, _) => (None, None),
         };
         let use_pivoting = fast.is_none() && deferred.is_none();
         let pivoting = if use_pivoting {
@@ -1217,7 +1240,6 @@ impl Solver {
             use_pivoting,
             fast,
             deferred,
-            mirror,
             values: vec![0.0; pattern.nnz],
             rhs: vec![0.0; n],
             res: vec![0.0; n],
@@ -1231,10 +1253,9 @@ impl Solver {
     /// The static LU's analysis, when it was deferred (see [`Solver::new`]); the pivoting LU
     /// from then on if the static LU cannot be made.
     fn analyse_deferred(&mut self) {
-        if let Some(late) = self.deferred.take() {
+        if let Some(d) = self.deferred.take() {
             let p = &self.pattern;
-            self.fast = crate::lu::StaticLu::new(p.n, &p.col_ptr, &p.row_idx, &late);
-            self.mirror = Vec::new();
+            self.fast = crate::lu::StaticLu::new(p.n, &p.col_ptr, &p.row_idx, &d.late);
             if self.fast.is_none() {
                 self.use_pivoting = true;
             }
@@ -1404,12 +1425,10 @@ impl Solver {
     /// its analysis is deferred, the same pairs of slots (false with neither: then no
     /// factorization is ever [`Solver::factored_symmetric`] either).
     pub fn values_symmetric(&self, values: &[f64]) -> bool {
-        match &self.fast {
-            Some(f) => f.is_symmetric(values),
-            None if self.deferred.is_some() => {
-                self.mirror.iter().all(|&(u, l)| values[u] == values[l])
-            }
-            None => false,
+        match (&self.fast, &self.deferred) {
+            (Some(f), _) => f.is_symmetric(values),
+            (None, Some(d)) => d.mirror.iter().all(|&(u, l)| values[u] == values[l]),
+            (None, None) => false,
         }
     }
 

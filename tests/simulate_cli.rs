@@ -236,6 +236,64 @@ fn successful_run_writes_h5_raw_and_json() {
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
 }
 
+/// `--stats` splits the transient's time into five shares that add up to the whole, and its
+/// counts agree with the summary line: every Newton iteration either factored or reused the
+/// held factorization, and the iterations per step are the summary's ratio.
+#[test]
+fn stats_split_the_time_and_agree_with_the_summary() {
+    let d = tempdir();
+    let text =
+        include_str!("ngspice/random_network.cir").replace(".tran 0.2u 1m", ".tran 0.2u 0.05m");
+    let (r, _, _) = simulate(d.path(), "rn.cir", &text, &["--stats"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let line = |prefix: &str| -> &str {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{}", r.stdout))
+    };
+    let numbers = |l: &str| -> Vec<f64> {
+        l.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter_map(|w| w.parse().ok())
+            .collect()
+    };
+    let shares = [
+        "device evaluation:",
+        "assembly:",
+        "numeric factorization:",
+        "triangular solves:",
+        "Newton tests, steps, output:",
+    ];
+    let mut total = 0.0;
+    for name in shares {
+        let v = numbers(line(name));
+        assert_eq!(
+            v.len(),
+            2,
+            "{name}: seconds and percent in {:?}",
+            line(name)
+        );
+        assert!(v[0] >= 0.0 && v[1] >= 0.0, "{name}: {v:?}");
+        total += v[1];
+    }
+    assert!((total - 100.0).abs() <= 0.3, "shares add up to {total}%");
+    let summary = numbers(line("transient:"));
+    let (accepted, iterations, factorizations) = (summary[0], summary[2], summary[3]);
+    let f = numbers(line("factorizations:"));
+    assert_eq!(
+        f,
+        [factorizations, iterations - factorizations, iterations],
+        "{}",
+        r.stdout
+    );
+    assert!(line("unknowns:").contains("398"), "{}", r.stdout);
+    let per_step = numbers(line("Newton iterations per accepted step:"))[0];
+    assert!(
+        (per_step - iterations / accepted).abs() <= 0.005,
+        "{per_step} vs {iterations} / {accepted}"
+    );
+}
+
 #[test]
 fn operating_point_run() {
     let d = tempdir();

@@ -576,7 +576,7 @@ fn print_summary(
             pct(st.solve_seconds)
         );
         println!(
-            "step control and output:        {:.4} s ({:.1}%)",
+            "Newton tests, steps, output:    {:.4} s ({:.1}%)",
             other,
             pct(other)
         );

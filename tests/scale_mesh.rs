@@ -17,6 +17,22 @@ fn count(ckt: &circuit::Circuit, pred: impl Fn(&circuit::ElementKind) -> bool) -
     ckt.elements.iter().filter(|e| pred(&e.kind)).count()
 }
 
+/// A transient run of `ckt` on `sim` at the scale table's fixed 1 µs step.
+fn fixed_step_run(
+    sim: &mut transient::Simulator,
+    ckt: &circuit::Circuit,
+) -> (transient::TranSummary, circuit::Waveforms) {
+    let mut w = circuit::Waveforms::default();
+    let opts = transient::TranOptions {
+        fixed_step: Some(1e-6),
+        ..Default::default()
+    };
+    let s = sim
+        .transient(ckt.tran().unwrap(), &opts, "mesh", &mut w)
+        .unwrap();
+    (s, w)
+}
+
 #[test]
 fn deck_structure() {
     use circuit::ElementKind as K;
@@ -98,14 +114,7 @@ fn fixed_step_run_matches_ngspice() {
 
         let ckt = circuit::parse_str(&deck, &path).unwrap();
         let mut sim = transient::Simulator::new(&ckt).unwrap();
-        let mut w = circuit::Waveforms::default();
-        let opts = transient::TranOptions {
-            fixed_step: Some(1e-6),
-            ..Default::default()
-        };
-        let s = sim
-            .transient(ckt.tran().unwrap(), &opts, "mesh", &mut w)
-            .unwrap();
+        let (s, w) = fixed_step_run(&mut sim, &ckt);
         assert_eq!(s.accepted, 1000, "fixed step: exactly 1,000 steps");
         // the drive point swings by volts and clamps on the diodes; the far corner barely moves
         let drive_node = w.signal(&format!("v({})", probes[0])).unwrap();
@@ -206,14 +215,7 @@ fn rounded_solves_converge_to_the_same_waveforms() {
         let mut sim = transient::Simulator::new(&ckt).unwrap();
         assert_eq!(sim.solver_kind(), "cholesky");
         sim.set_rounded_solves(rounded);
-        let mut w = circuit::Waveforms::default();
-        let opts = transient::TranOptions {
-            fixed_step: Some(1e-6),
-            ..Default::default()
-        };
-        let s = sim
-            .transient(ckt.tran().unwrap(), &opts, "mesh", &mut w)
-            .unwrap();
+        let (s, w) = fixed_step_run(&mut sim, &ckt);
         assert_eq!(s.accepted, 20);
         w
     };
@@ -251,14 +253,7 @@ fn first_step_does_not_reuse_the_operating_points_factorization() {
             sim.stats().clone()
         };
         let mut sim = transient::Simulator::new(&ckt).unwrap();
-        let mut w = circuit::Waveforms::default();
-        let opts = transient::TranOptions {
-            fixed_step: Some(1e-6),
-            ..Default::default()
-        };
-        let s = sim
-            .transient(ckt.tran().unwrap(), &opts, "mesh", &mut w)
-            .unwrap();
+        let (s, _) = fixed_step_run(&mut sim, &ckt);
         let st = sim.stats();
         assert_eq!((s.accepted, s.rejected), (1, 0), "{drive}");
         assert_eq!(

@@ -185,7 +185,7 @@ impl Integrator {
 
     /// Integrate the quantity at `slot` (already written to `states.s[0][slot]`): writes the
     /// derivative to `slot + 1` and returns it.
-    #[inline]
+    #[inline(always)]
     pub fn integrate(&self, st: &mut States, slot: usize) -> f64 {
         let [s0, s1, s2, _] = &mut st.s;
         let d = self.derivative(self.formula(), s0[slot], s1, s2, slot);

@@ -626,8 +626,9 @@ impl Simulator {
     /// [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns); a slower step, or a diverging
     /// one, refactors at the next iterate. The scaled update norm is the largest
     /// `|Δx_i| / (reltol·|x_i| + vntol or abstol)`; see the convergence test below for how a
-    /// chord step's measured rate enters it. A point accepted from a chord step has its
-    /// devices loaded once more there, so that integration states match the solution.
+    /// chord step's measured rate enters it. A point accepted one update past the last load has
+    /// its devices' states carried to it ([`Device::settle`]: a diode's charge along its
+    /// slope), so that integration states match the solution without another load.
     ///
     /// In a transient analysis of fewer than [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns each
     /// load also tests the iterate it is at, before any solve there: the residual is turned
@@ -792,14 +793,17 @@ impl Simulator {
             }
             x[1..=n].copy_from_slice(&self.b[1..=n]);
             if converged {
-                if stale || iter == 0 {
-                    // The devices' charges and currents are those of the last load, at the
-                    // iterate before the update. After several Newton steps that update is
-                    // negligible; after a chord step, or a linear circuit's single exact step,
-                    // it is not: load the devices once more at the accepted point, so that the
-                    // states kept for integration and truncation error are those of `x`
-                    // (measured: without it the truncation-error control chases the mismatch
-                    // and the step collapses on small circuits).
+                if iter == 0 {
+                    // A linear circuit's single exact step: the devices were loaded at the
+                    // iterate before it, which may be far from `x`. Load them once more at
+                    // the accepted point, so that the states kept for integration and
+                    // truncation error are those of `x` (measured: without it the
+                    // truncation-error control chases the mismatch and the step collapses on
+                    // small circuits). After any later iteration the update passed the
+                    // tests and is within tolerance: each device's `settle` below carries
+                    // its states across it (a diode's charge along its slope) for a
+                    // fraction of a load. On random_network 1,297 of 5,127 steps were
+                    // accepted after a chord step and loaded once more here before.
                     self.assemble(ctx, x);
                 }
                 for d in self.devices.all() {

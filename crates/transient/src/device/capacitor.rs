@@ -85,10 +85,19 @@ impl Device for Capacitors {
         for &(slot, c) in &self.stamp {
             a[slot] += comp.ag0 * c;
         }
+        // nothing is added to the ground row (index 0, never read): with every capacitor of
+        // a node to ground, those adds were one chain of dependent read-modify-writes of
+        // b[0], each waiting on the last (on random_network, 300 capacitors, that chain was
+        // over half of this function's time)
         for k in 0..self.c.len() {
             let ceq = comp.history(st, self.state[k]);
-            b[self.a[k]] -= ceq;
-            b[self.b[k]] += ceq;
+            let (na, nb) = (self.a[k], self.b[k]);
+            if na != 0 {
+                b[na] -= ceq;
+            }
+            if nb != 0 {
+                b[nb] += ceq;
+            }
         }
     }
     fn settle(&self, ctx: &LoadCtx, x: &[f64], st: &mut States) {

@@ -216,6 +216,9 @@ pub struct Diodes {
     /// Junction voltage at the last accepted time point.
     pub vd_accepted: Vec<f64>,
     slots_j: Vec<[usize; 4]>,
+    /// Whether the junction has a grounded terminal: its stamp then writes only the other
+    /// terminal's diagonal and right-hand side (see `load`).
+    grounded: Vec<bool>,
     slots_s: Vec<[usize; 4]>,
     state: Vec<usize>,
 }
@@ -278,6 +281,9 @@ impl Device for Diodes {
         }
     }
     fn bind(&mut self, p: &Pattern) {
+        self.grounded = (0..self.name.len())
+            .map(|k| self.anode_int[k] == 0 || self.cathode[k] == 0)
+            .collect();
         self.slots_j = (0..self.name.len())
             .map(|k| bind_g(p, self.anode_int[k], self.cathode[k]))
             .collect();
@@ -345,9 +351,23 @@ impl Device for Diodes {
                 cd += ic;
             }
             let ceq = cd - gd * vd;
-            stamp_g(a, &self.slots_j[k], gd);
-            b[na] -= ceq;
-            b[nk] += ceq;
+            if self.grounded[k] {
+                // only the live terminal's entries: the ground row's (b[0] and the discard
+                // slot) are never read, and adding to them chained every grounded junction's
+                // load on the one before (mesh30: 300 junctions to ground)
+                let [pp, _, _, nn] = self.slots_j[k];
+                if na != 0 {
+                    a[pp] += gd;
+                    b[na] -= ceq;
+                } else {
+                    a[nn] += gd;
+                    b[nk] += ceq;
+                }
+            } else {
+                stamp_g(a, &self.slots_j[k], gd);
+                b[na] -= ceq;
+                b[nk] += ceq;
+            }
         }
         limited
     }
@@ -439,6 +459,7 @@ mod tests {
         d.push("d1", 1, 0, DiodeParams::new(&model, 1.0, 1e-3));
         d.anode_int = vec![1];
         d.slots_j = vec![[0; 4]];
+        d.grounded = vec![true];
         d.state = vec![0];
         let mut integ = crate::integrate::Integrator {
             method: circuit::Method::Trap,

@@ -98,14 +98,14 @@ fn tolerance(o: &Options, current: bool, scale: f64) -> f64 {
     o.reltol * scale + if current { o.abstol } else { o.vntol }
 }
 
-/// What the parts of the matrix fixed for a time point were loaded for.
+/// What the parts fixed for a time point were loaded for: the matrix's by the step's
+/// coefficients alone, the right-hand side's also by the accepted history (`generation`).
 #[derive(Debug, Clone, PartialEq)]
 struct StepKey {
     mode: Mode,
     method: circuit::Method,
     order: usize,
     ag: [f64; 3],
-    generation: u64,
 }
 
 /// Why a Newton solve stopped without converging.
@@ -134,10 +134,13 @@ pub struct Simulator {
     /// Matrix values: the static part and the working copy (each with the discard slot).
     base: Vec<f64>,
     /// The static part plus every device's part fixed for the time point
-    /// ([`Device::load_step`]), with its right-hand side, and the step they were loaded for.
+    /// ([`Device::load_step_matrix`]), with its right-hand side ([`Device::load_step_history`]),
+    /// and the step they were loaded for.
     step_a: Vec<f64>,
     step_b: Vec<f64>,
     step_key: Option<StepKey>,
+    /// The history generation `step_b` was loaded for (with `step_key`).
+    step_generation: Option<u64>,
     /// The analysis and leading integration coefficient of the step the held factorization
     /// was made at (`None` when it was made outside a Newton iteration).
     factored_for: Option<(Mode, f64)>,
@@ -317,6 +320,7 @@ impl Simulator {
             step_a: vec![0.0; nnz + 1],
             step_b: vec![0.0; n + 1],
             step_key: None,
+            step_generation: None,
             factored_for: None,
             a: vec![0.0; nnz + 1],
             b: vec![0.0; n + 1],
@@ -557,8 +561,11 @@ impl Simulator {
         }
     }
 
-    /// The static part plus the parts fixed for the time point of `ctx`, loaded again only
-    /// when the step (its mode, method, order or coefficients) or the accepted history changed.
+    /// The static part plus the parts fixed for the time point of `ctx`: the matrix's loaded
+    /// again only when the step (its mode, method, order or coefficients) changed, the
+    /// right-hand side's also when the accepted history did. At a steady step (a run held to
+    /// TMAX) the matrix part is the same from one time point to the next, and neither the
+    /// copy of the static part nor the companion conductances are redone.
     fn refresh_step(&mut self, ctx: &LoadCtx) {
         self.refresh_static();
         let key = StepKey {
@@ -566,20 +573,29 @@ impl Simulator {
             method: ctx.integ.method,
             order: ctx.integ.order,
             ag: ctx.integ.ag,
-            generation: self.states.generation(),
         };
-        if self.step_key.as_ref() == Some(&key) {
+        let generation = self.states.generation();
+        let same_matrix = self.step_key.as_ref() == Some(&key);
+        if same_matrix && self.step_generation == Some(generation) {
             return;
         }
-        self.step_a.copy_from_slice(&self.base);
+        if !same_matrix {
+            self.step_a.copy_from_slice(&self.base);
+            let td = self.clock.now();
+            for d in self.devices.all() {
+                d.load_step_matrix(ctx, &mut self.step_a);
+            }
+            // device loads, whether per time point or per iteration
+            self.stats.device_seconds += Clock::since(td);
+            self.step_key = Some(key);
+        }
         self.step_b.iter_mut().for_each(|v| *v = 0.0);
         let td = self.clock.now();
         for d in self.devices.all() {
-            d.load_step(ctx, &self.states, &mut self.step_a, &mut self.step_b);
+            d.load_step_history(ctx, &self.states, &mut self.step_b);
         }
-        // device loads, whether per time point or per iteration
         self.stats.device_seconds += Clock::since(td);
-        self.step_key = Some(key);
+        self.step_generation = Some(generation);
     }
 
     /// Assemble the system at estimate `x` (loads every device). Returns whether any device

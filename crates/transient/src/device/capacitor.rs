@@ -73,18 +73,25 @@ impl Device for Capacitors {
         _b: &mut [f64],
     ) -> bool {
         // open in DC; in transient analysis the whole stamp is fixed for the time point
-        // (load_step): the charge is linear in the voltage
+        // (load_step_matrix, load_step_history): the charge is linear in the voltage
         false
     }
-    fn load_step(&self, ctx: &LoadCtx, st: &States, a: &mut [f64], b: &mut [f64]) {
+    fn load_step_matrix(&self, ctx: &LoadCtx, a: &mut [f64]) {
         if ctx.mode == Mode::Dc {
             return;
         }
-        // companion model: i = ag0·C·v + history, a conductance ag0·C and a current source
-        let comp = ctx.integ.companion();
+        // companion model, i = ag0·C·v + history: the conductance ag0·C
+        let ag0 = ctx.integ.ag0();
         for &(slot, c) in &self.stamp {
-            a[slot] += comp.ag0 * c;
+            a[slot] += ag0 * c;
         }
+    }
+    fn load_step_history(&self, ctx: &LoadCtx, st: &States, b: &mut [f64]) {
+        if ctx.mode == Mode::Dc {
+            return;
+        }
+        // companion model, i = ag0·C·v + history: the history, a current source
+        let comp = ctx.integ.companion();
         // nothing is added to the ground row (index 0, never read): with every capacitor of
         // a node to ground, those adds were one chain of dependent read-modify-writes of
         // b[0], each waiting on the last (on random_network, 300 capacitors, that chain was

@@ -83,17 +83,25 @@ impl Device for Inductors {
         _b: &mut [f64],
     ) -> bool {
         // a short in DC (the static incidence); in transient analysis the whole stamp is
-        // fixed for the time point (load_step): the flux is linear in the current
+        // fixed for the time point (load_step_matrix, load_step_history): the flux is linear in the current
         false
     }
-    fn load_step(&self, ctx: &LoadCtx, st: &States, a: &mut [f64], b: &mut [f64]) {
+    fn load_step_matrix(&self, ctx: &LoadCtx, a: &mut [f64]) {
         if ctx.mode == Mode::Dc {
             return;
         }
         // companion model of the branch equation v(a) − v(b) = ag0·L·i + history
+        let ag0 = ctx.integ.ag0();
+        for k in 0..self.l.len() {
+            a[self.diag[k]] -= ag0 * self.l[k];
+        }
+    }
+    fn load_step_history(&self, ctx: &LoadCtx, st: &States, b: &mut [f64]) {
+        if ctx.mode == Mode::Dc {
+            return;
+        }
         let comp = ctx.integ.companion();
         for k in 0..self.l.len() {
-            a[self.diag[k]] -= comp.ag0 * self.l[k];
             b[self.branch[k]] += comp.history(st, self.state[k]);
         }
     }

@@ -1,6 +1,6 @@
 //! Devices: each kind knows how to claim its unknowns, declare its matrix entries (the stamp
 //! map), stamp what never changes (`load_static`), what is fixed for a time point
-//! (`load_step`) and what moves with the estimate (`load`, each Newton iteration), limit its
+//! (`load_step_matrix`, `load_step_history`) and what moves with the estimate (`load`, each Newton iteration), limit its
 //! Newton step, test its own convergence and estimate its truncation error. Analyses never
 //! special-case a device.
 //!
@@ -166,15 +166,21 @@ pub trait Device: Send + Sync {
         a: &mut [f64],
         b: &mut [f64],
     ) -> bool;
-    /// Stamp the part that is fixed for one time point: it depends on the step's integration
-    /// coefficients and on the accepted history, not on the solution estimate (a linear
-    /// capacitor's companion conductance and history current). Loaded once per attempt at
-    /// a time point, before its Newton iterations, into a copy of the static part; a device
-    /// that stamps here sets the states of that part at the solution in
+    /// Stamp the matrix part that is fixed for one time point: it depends on the step's
+    /// integration coefficients, not on the history or the solution estimate (a linear
+    /// capacitor's companion conductance). Loaded into a copy of the static part when the
+    /// coefficients change, which at a steady step is not at every time point.
+    fn load_step_matrix(&self, _ctx: &LoadCtx, _a: &mut [f64]) {}
+    /// Stamp the right-hand side part that is fixed for one time point: it depends on the
+    /// step's coefficients and on the accepted history, not on the solution estimate (a
+    /// linear capacitor's history current). Loaded once per attempt at a time point, before
+    /// its Newton iterations. A device that stamps here or in
+    /// [`Device::load_step_matrix`] sets the states of that part at the solution in
     /// [`Device::settle`], not in [`Device::load`].
-    fn load_step(&self, _ctx: &LoadCtx, _states: &States, _a: &mut [f64], _b: &mut [f64]) {}
+    fn load_step_history(&self, _ctx: &LoadCtx, _states: &States, _b: &mut [f64]) {}
     /// A time point converged at `x`: set the integration states of the part stamped by
-    /// [`Device::load_step`] (charges and their derivatives at the solution).
+    /// [`Device::load_step_matrix`] and [`Device::load_step_history`] (charges and their
+    /// derivatives at the solution).
     fn settle(&self, _ctx: &LoadCtx, _x: &[f64], _states: &mut States) {}
     /// Device convergence test at the new solution `x` (after a solve).
     fn converged(&self, _ctx: &LoadCtx, _x: &[f64]) -> bool {

@@ -134,8 +134,8 @@ pub struct Simulator {
     /// Matrix values: the static part and the working copy (each with the discard slot).
     base: Vec<f64>,
     /// The static part plus every device's part fixed for the time point
-    /// ([`Device::load_step_matrix`]), with its right-hand side ([`Device::load_step_history`]),
-    /// and the step they were loaded for.
+    /// ([`Device::load_step_matrix`]), with its right-hand side
+    /// ([`Device::load_step_history`]), and the step they were loaded for.
     step_a: Vec<f64>,
     step_b: Vec<f64>,
     step_key: Option<StepKey>,
@@ -642,8 +642,8 @@ impl Simulator {
     /// [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns); a slower step, or a diverging
     /// one, refactors at the next iterate. The scaled update norm is the largest
     /// `|Δx_i| / (reltol·|x_i| + vntol or abstol)`; see the convergence test below for how a
-    /// chord step's measured rate enters it. A point accepted one update past the last load has
-    /// its devices' states carried to it ([`Device::settle`]: a diode's charge along its
+    /// chord step's measured rate enters it. A point accepted one update past the last load
+    /// has its devices' states carried to it ([`Device::settle`]: a diode's charge along its
     /// slope), so that integration states match the solution without another load.
     ///
     /// In a transient analysis of fewer than [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns each

@@ -83,7 +83,8 @@ impl Device for Inductors {
         _b: &mut [f64],
     ) -> bool {
         // a short in DC (the static incidence); in transient analysis the whole stamp is
-        // fixed for the time point (load_step_matrix, load_step_history): the flux is linear in the current
+        // fixed for the time point (load_step_matrix, load_step_history): the flux is
+        // linear in the current
         false
     }
     fn load_step_matrix(&self, ctx: &LoadCtx, a: &mut [f64]) {

@@ -1,8 +1,8 @@
 //! Devices: each kind knows how to claim its unknowns, declare its matrix entries (the stamp
 //! map), stamp what never changes (`load_static`), what is fixed for a time point
-//! (`load_step_matrix`, `load_step_history`) and what moves with the estimate (`load`, each Newton iteration), limit its
-//! Newton step, test its own convergence and estimate its truncation error. Analyses never
-//! special-case a device.
+//! (`load_step_matrix`, `load_step_history`) and what moves with the estimate (`load`, each
+//! Newton iteration), limit its Newton step, test its own convergence and estimate its
+//! truncation error. Analyses never special-case a device.
 //!
 //! Devices are grouped by kind (structure of arrays): one [`Device`] object holds every
 //! resistor, another every diode, and so on.

@@ -63,6 +63,10 @@ pub struct Stats {
     /// to it or (three times) the Jacobi estimate of the next one passes SPICE's tests. The
     /// last load of such a solve is a convergence check only, not counted as an iteration.
     pub settled_early: usize,
+    /// Of `settled_early`, the solves accepted on the residual at their result taken from the
+    /// load before them (the linear devices' exactly, the junctions' to second order), with
+    /// no load there at all.
+    pub settled_linearized: usize,
     /// Seconds in device evaluation and assembly (the static part's copy, every device's
     /// load, shunts, the Newton residual).
     pub load_seconds: f64,

@@ -5,8 +5,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::device::{
-    Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, Layout, LoadCtx, Mode,
-    Resistors, Vccss, VoltageSources,
+    Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, JacobiStep, Layout,
+    LoadCtx, Mode, Resistors, Vccss, VoltageSources,
 };
 use crate::integrate::{Integrator, StateAlloc, States};
 use crate::matrix::{Pattern, PatternBuilder, Solver};
@@ -149,6 +149,9 @@ pub struct Simulator {
     pub(crate) b: Vec<f64>,
     /// Residual work vector for failure reports.
     resid: Vec<f64>,
+    /// The right-hand side of the last load, kept for the residual one update further
+    /// (see [`Simulator::settles_linearized`]).
+    rhs: Vec<f64>,
     pub(crate) options: Options,
     pub(crate) stats: Stats,
     /// Whether the phases' seconds of `stats` are measured ([`Simulator::set_timing`]).
@@ -325,6 +328,7 @@ impl Simulator {
             a: vec![0.0; nnz + 1],
             b: vec![0.0; n + 1],
             resid: vec![0.0; n + 1],
+            rhs: vec![0.0; n + 1],
             options: opts,
             stats: Stats::default(),
             clock: Clock(true),
@@ -686,6 +690,9 @@ impl Simulator {
                 return Err(self.nonfinite_failure());
             }
             let t1 = self.clock.now();
+            if early && !limited {
+                self.rhs.copy_from_slice(&self.b);
+            }
             // residual b − A·x into b (assembly); the solve turns it into the update. When
             // the held factorization is of symmetric values, A is symmetric too: the linear
             // stamps are those factored, and every device's per-iteration stamp is symmetric
@@ -701,7 +708,11 @@ impl Simulator {
                 self.pattern
                     .sub_product(&self.a, &x[1..=n], &mut self.b[1..=n]);
             }
-            let res = if early { self.jacobi_norm(x) } else { 0.0 };
+            let res = if early {
+                self.jacobi_norm(&self.b, x)
+            } else {
+                0.0
+            };
             self.stats.load_seconds += Clock::since(t1);
             // Convergence at this iterate without another solve: see `settled_early`.
             if early && iter > 0 && !limited && res <= EARLY_CONTRACTION * prev_res {
@@ -798,16 +809,29 @@ impl Simulator {
             } else {
                 iter > 0 || self.linear
             };
-            let passes = !limited
-                && norm <= 1.0
-                && self.devices.all().iter().all(|d| d.converged(ctx, &self.b));
-            let converged = may_converge && passes;
-            last_passed = passes;
+            let tested = !limited && norm <= 1.0;
+            let devices_pass = |s: &Self| s.devices.all().iter().all(|d| d.converged(ctx, &s.b));
+            // the devices' tests, run where they can end the solve, are kept for the residual's
+            // test at the next load; run after the test below when they cannot
+            let mut passes = None;
+            let converged = may_converge && tested && *passes.insert(devices_pass(self));
             if stale && iter > 0 && rate > self.refactor_rate {
                 // the old factorization no longer contracts well: refactor at the next iterate
                 refactor = true;
             }
+            // Not converged on SPICE's tests: perhaps on the residual at the new iterate, taken
+            // from this load's linearisation without loading there
+            let linearized = !converged && early && tested && self.settles_linearized(ctx, res);
             x[1..=n].copy_from_slice(&self.b[1..=n]);
+            if linearized {
+                for d in self.devices.all() {
+                    d.settle(ctx, x, &mut self.states);
+                }
+                self.stats.settled_early += 1;
+                self.stats.settled_linearized += 1;
+                return Ok(iter + 1);
+            }
+            last_passed = passes.unwrap_or_else(|| tested && devices_pass(self));
             if converged {
                 if iter == 0 {
                     // A linear circuit's single exact step: the devices were loaded at the
@@ -853,9 +877,9 @@ impl Simulator {
     /// plus vntol or abstol). Rows with a zero diagonal (a voltage source's branch equation,
     /// linear and met by every solve) are left out. One division per row and no writes: on
     /// large circuits this runs at every load.
-    fn jacobi_norm(&self, x: &[f64]) -> f64 {
+    fn jacobi_norm(&self, r: &[f64], x: &[f64]) -> f64 {
         let n = self.layout.unknowns();
-        let (r, x) = (&self.b[1..=n], &x[1..=n]);
+        let (r, x) = (&r[1..=n], &x[1..=n]);
         let (current, diag) = (
             &self.layout.current_flags()[1..=n],
             self.pattern.diag_slots(),
@@ -898,6 +922,57 @@ impl Simulator {
                 x[i] + margin * self.b[i] / d
             };
         }
+    }
+
+    /// Whether Newton may stop at the iterate in `b` (the solve's `x + Δ`, `x` the iterate
+    /// just loaded, `res_x` the Jacobi norm of its residual) without loading there: the same test
+    /// as the residual's acceptance after a load (see [`EARLY_MARGIN`]), on the residual at
+    /// `x + Δ` taken from this load. The system loaded at `x` gives it exactly for the linear
+    /// devices, `rhs − A·(x + Δ)` (the held factorization need not be of `A`: a chord step's
+    /// residual is what its update left); each nonlinear device adds what its linearisation
+    /// leaves out to second order ([`Device::linearization_remainder`]), and its convergence
+    /// test is taken with its currents extrapolated there ([`Device::converged_past`]).
+    /// Measured on random_network: about 7 in 10 time points stop here, each one load
+    /// (device evaluation, the matrix's copy) fewer. Tests audit every such acceptance
+    /// against a true load and solve, as the others.
+    fn settles_linearized(&mut self, ctx: &LoadCtx, res_x: f64) -> bool {
+        let n = self.layout.unknowns();
+        let (y, r) = (&self.b, &mut self.rhs);
+        if self.solver.factored_symmetric() {
+            self.pattern
+                .sub_product_symmetric(&self.a, &y[1..=n], &mut r[1..=n]);
+        } else {
+            self.pattern.sub_product(&self.a, &y[1..=n], &mut r[1..=n]);
+        }
+        if !self
+            .devices
+            .all()
+            .iter()
+            .all(|d| d.linearization_remainder(ctx, y, r))
+        {
+            return false;
+        }
+        let res = self.jacobi_norm(&self.rhs, &self.b);
+        if !(res <= EARLY_CONTRACTION * res_x && res * self.early_margin <= 1.0) {
+            return false;
+        }
+        let step = JacobiStep {
+            r: &self.rhs,
+            a: &self.a,
+            diag: self.pattern.diag_slots(),
+            margin: self.early_margin,
+        };
+        let y = &self.b;
+        let pass = self
+            .devices
+            .all()
+            .iter()
+            .all(|d| d.converged_past(ctx, y, &step));
+        #[cfg(test)]
+        if pass {
+            self.audit_linearized(ctx);
+        }
+        pass
     }
 
     /// Residual of the system assembled at `x`, the unknown where it is largest, and the
@@ -1083,6 +1158,23 @@ struct EarlyAudit {
 
 #[cfg(test)]
 impl Simulator {
+    /// [`Simulator::audit_early`] for an iterate accepted on the residual taken from the load
+    /// before it (the solve's result, in `b`): the devices are loaded there for the audit and
+    /// then put back as they were, so that tests run the same iterations as release builds.
+    fn audit_linearized(&mut self, ctx: &LoadCtx) {
+        let n = self.layout.unknowns();
+        let (dio, states) = (self.devices.dio.clone(), self.states.clone());
+        let (a, b, rhs) = (self.a.clone(), self.b.clone(), self.rhs.clone());
+        let x = self.b.clone();
+        self.assemble(ctx, &x);
+        self.pattern
+            .sub_product(&self.a, &x[1..=n], &mut self.b[1..=n]);
+        self.audit_early(ctx, &x);
+        self.devices.dio = dio;
+        self.states = states;
+        (self.a, self.b, self.rhs) = (a, b, rhs);
+    }
+
     /// The update one more Newton solve would take from `x`, accepted on the residual's test
     /// (`b` holds the residual there, `a` the matrix assembled there), held to SPICE's tests.
     fn audit_early(&mut self, ctx: &LoadCtx, x: &[f64]) {
@@ -1146,7 +1238,8 @@ mod tests {
     }
 
     /// Every iterate accepted without a confirming solve is one that the confirming solve
-    /// would have accepted: its next update passes SPICE's tests. With the margin at 1 (the
+    /// would have accepted: its next update passes SPICE's tests. That includes the iterates
+    /// accepted on the residual taken from the load before them (audited after a true load). With the margin at 1 (the
     /// bare Jacobi estimate) the audit sees such updates fail, so it can tell.
     #[test]
     fn residual_acceptance_leaves_what_one_more_solve_would_accept() {
@@ -1155,6 +1248,12 @@ mod tests {
         let a = &sim.early_audit;
         assert_eq!(a.accepted, sim.stats.settled_early);
         assert!(a.accepted > 1000, "only {} accepted early", a.accepted);
+        // most on the residual taken from the load before, audited after a true load there
+        let lin = sim.stats.settled_linearized;
+        assert!(
+            lin > 1000,
+            "only {lin} accepted on the load before's residual"
+        );
         assert_eq!(a.failed, 0, "{a:?}");
         assert!(a.worst < 1.0, "{a:?}");
         let bare = run(&c, 1.0);

@@ -144,6 +144,37 @@ pub struct LoadCtx {
     pub trtol: f64,
 }
 
+/// The Jacobi estimate of Newton's next update from an iterate whose residual is `r`:
+/// `margin · r_i / A_ii` at unknown `i`, zero at ground and where the diagonal is zero (a
+/// voltage source's branch row). Evaluated only where a device asks for it.
+#[derive(Debug, Clone, Copy)]
+pub struct JacobiStep<'a> {
+    /// Residual, index 0 ground.
+    pub r: &'a [f64],
+    /// Matrix values.
+    pub a: &'a [f64],
+    /// Slots of the diagonal, unknown `i` at index `i − 1` ([`Pattern::diag_slots`]).
+    pub diag: &'a [usize],
+    /// Factor on the estimate.
+    pub margin: f64,
+}
+
+impl JacobiStep<'_> {
+    /// The estimated update of unknown `i`.
+    #[inline]
+    pub fn at(&self, i: usize) -> f64 {
+        if i == 0 {
+            return 0.0;
+        }
+        let d = self.a[self.diag[i - 1]];
+        if d == 0.0 {
+            0.0
+        } else {
+            self.margin * self.r[i] / d
+        }
+    }
+}
+
 /// One kind of device, holding all instances of that kind.
 pub trait Device: Send + Sync {
     /// Claim extra unknowns (branch currents, internal nodes).
@@ -185,6 +216,23 @@ pub trait Device: Send + Sync {
     /// Device convergence test at the new solution `x` (after a solve).
     fn converged(&self, _ctx: &LoadCtx, _x: &[f64]) -> bool {
         true
+    }
+    /// Take from the residual `r` (`b − A·x` of the system loaded at the last iterate,
+    /// evaluated at `x`, one update further) the part of the device's currents at `x` that
+    /// its last load's linearisation leaves out, estimated from its curvature there, so that
+    /// `r` is the residual a load at `x` would give. Returns false when the estimate is not
+    /// to be trusted (a junction moved too far for its Taylor expansion). A linear device's
+    /// stamp is exact everywhere and takes nothing; a nonlinear device that does not
+    /// implement this refuses.
+    fn linearization_remainder(&self, _ctx: &LoadCtx, _x: &[f64], _r: &mut [f64]) -> bool {
+        self.is_linear()
+    }
+    /// [`Device::converged`] for the update `step` from `x`, where `x` is one update past the
+    /// last load: the device's currents and conductances at `x` are extrapolated along their
+    /// slopes from the last load (see [`Device::linearization_remainder`]). A linear device
+    /// passes; a nonlinear device that does not implement this refuses.
+    fn converged_past(&self, _ctx: &LoadCtx, _x: &[f64], _step: &JacobiStep) -> bool {
+        self.is_linear()
     }
     /// The instance that fails its convergence test at `x` by the widest margin, with that
     /// margin (its error over its tolerance, above 1), for failure reports. The same test as

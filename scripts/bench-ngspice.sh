@@ -2,8 +2,10 @@
 # Time ngspice and freqprop on every deck of the cross-validation corpus (tests/ngspice/*.cir)
 # and write docs/performance.md.
 #
-# For each deck: `ngspice -b -r` and `freqprop simulate` (release build), each timed as a
-# whole command (wall clock, start-up included); `freqprop compare ngspice.raw freqprop.raw
+# For each deck: `ngspice -b -r` and `freqprop simulate --no-h5 --raw` (release build; the
+# same output, one binary rawfile), each timed as a whole command (wall clock, start-up
+# included), and `freqprop simulate --raw -o OUT.h5` (the rawfile and the HDF5 file, as
+# users run it) timed beside them; `freqprop compare ngspice.raw freqprop.raw
 # --json` (its JSON is kept in out/bench-ngspice/DECK.compare.json); and an independent
 # worst difference from scripts/rawdiff.py (worst |difference| over the node's swing, after
 # the first 1% of the run).
@@ -60,7 +62,7 @@ for deck in tests/ngspice/*.cir; do
 
     # REPEAT runs of each program, alternating, so that a slow moment of a shared machine
     # falls on both; the median of each is reported
-    ng_times=(); fp_times=(); ng_ok=1; fp_ok=1
+    ng_times=(); fp_times=(); h5_times=(); ng_ok=1; fp_ok=1
     runs=$repeat
     k=0
     while [ "$k" -lt "$runs" ]; do
@@ -72,9 +74,15 @@ for deck in tests/ngspice/*.cir; do
         ng_times+=("$(secs "$t0" "$t1")")
 
         t0=$(now)
-        if ! "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=0; fi
+        if ! "$FREQPROP" simulate "$deck" --no-h5 --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=0; fi
         t1=$(now)
         fp_times+=("$(secs "$t0" "$t1")")
+
+        rm -f "$fp_h5" "$fp_raw.h5run"
+        t0=$(now)
+        if ! "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw.h5run" >"$out/$name.freqprop-h5.log" 2>&1; then fp_ok=0; fi
+        t1=$(now)
+        h5_times+=("$(secs "$t0" "$t1")")
         [ "$ng_ok" = 1 ] && [ "$fp_ok" = 1 ] || break
         if [ "$k" = "$repeat" ] && [ "$repeat_small" -gt "$repeat" ] &&
             python3 -c "import sys; sys.exit(max(map(float, sys.argv[1:])) >= 0.2)" \
@@ -84,6 +92,7 @@ for deck in tests/ngspice/*.cir; do
     done
     ng_s=$(median "${ng_times[@]}")
     fp_s=$(median "${fp_times[@]}")
+    h5_s=$(median "${h5_times[@]}")
 
     nodes="?"; steps="?"; worst="n/a"; verdict="n/a"
     if [ "$ng_ok" = 1 ]; then
@@ -100,13 +109,14 @@ for deck in tests/ngspice/*.cir; do
         steps=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('%d / %d' % (d['ref_points'], d['cand_points']))" "$diff_json")
         worst=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); w=d['worst_rel']; print('missing %d nodes' % len(d['missing']) if w is None else '%.2e (%s)' % (w, d['worst_node']))" "$diff_json")
         ratio=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$ng_s" "$fp_s")
+        h5_ratio=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$ng_s" "$h5_s")
     else
         failures=$((failures + 1))
-        ratio="n/a"
+        ratio="n/a"; h5_ratio="n/a"; h5_s="n/a"
         [ "$ng_ok" = 1 ] || ng_s="failed"
         [ "$fp_ok" = 1 ] || fp_s="failed: $(tail -n 1 "$out/$name.freqprop.log" | tr '|' '/' | cut -c1-60)"
     fi
-    rows+=("| $name | $nodes | $steps | $ng_s | $fp_s | $ratio | $worst | $verdict |")
+    rows+=("| $name | $nodes | $steps | $ng_s | $fp_s | $ratio | $h5_s | $h5_ratio | $worst | $verdict |")
 done
 
 tmp="$doc.tmp"
@@ -117,7 +127,8 @@ tmp="$doc.tmp"
     echo "$(ngspice --version 2>/dev/null | grep -m1 -o 'ngspice-[0-9.]*' || echo ngspice), freqprop release build."
     echo
     echo "Each deck of the cross-validation corpus (tests/ngspice/, see validation.md) is run by"
-    echo "\`ngspice -b -r\` and by \`freqprop simulate\`; times are wall clock of the whole command,"
+    echo "\`ngspice -b -r\` and by \`freqprop simulate --no-h5 --raw\` (the same output: one binary"
+    echo "rawfile); times are wall clock of the whole command,"
     echo "start-up included: the median of $repeat runs of each ($repeat_small where both medians"
     echo "are under 0.2 s), taken in turn (ngspice, freqprop,"
     echo "ngspice, …), so that a slow moment of a shared machine falls on both. Steps are the points"
@@ -126,11 +137,13 @@ tmp="$doc.tmp"
     echo "swing, after the first 1% of the run (scripts/rawdiff.py); \"compare\" is the verdict of"
     echo "\`freqprop compare ngspice.raw freqprop.raw --from T --json\` at its default tolerance"
     echo "(T = 1% of TSTOP). Ratio = freqprop s / ngspice s: below 1, freqprop is faster."
+    echo "\"+ HDF5\" is \`freqprop simulate --raw -o OUT.h5\`, run in the same turns: the rawfile and the"
+    echo "HDF5 file (the waveforms again, chunked by signal, with the netlist and the run's summary)."
     echo "On decks that run in well under a second both programs' times are dominated by start-up"
     echo "and, for freqprop, by writing its outputs through a temporary file, fsync and rename."
     echo
-    echo "| circuit | nodes | steps | ngspice s | freqprop s | ratio | worst difference | compare |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+    echo "| circuit | nodes | steps | ngspice s | freqprop s | ratio | + HDF5 s | ratio | worst difference | compare |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     printf '%s\n' "${rows[@]}"
     echo
     echo "Where freqprop's time goes on a deck: \`freqprop simulate DECK --stats\` splits it into device"

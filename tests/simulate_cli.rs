@@ -236,6 +236,65 @@ fn successful_run_writes_h5_raw_and_json() {
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
 }
 
+/// `--no-h5 --raw` writes the rawfile alone (what `ngspice -b -r` writes), with the same
+/// points as a run that also writes the HDF5 file, and no HDF5 file at all (not even under
+/// the default name); without `--raw`, or with `-o`, it is refused as a usage error.
+#[test]
+fn no_h5_writes_the_rawfile_alone() {
+    let d = tempdir();
+    let net = d.path().join("rc.cir");
+    std::fs::write(
+        &net,
+        "rc\nV1 in 0 SIN(0 1 1k)\nR1 in out 1k\nD1 out 0 dm\nC1 out 0 100n\n.model dm D(CJO=1p)\n.tran 10u 2m\n.end\n",
+    )
+    .unwrap();
+    let (alone, both, h5) = (
+        d.path().join("alone.raw"),
+        d.path().join("both.raw"),
+        d.path().join("both.h5"),
+    );
+    let r = freqprop()
+        .current_dir(d.path())
+        .args(["simulate".as_ref(), net.as_os_str(), "--json".as_ref()])
+        .args(["--no-h5".as_ref(), "--raw".as_ref(), alone.as_os_str()])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let js: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert!(js["output"].is_null(), "{js}");
+    assert_eq!(js["status"], "complete");
+    let names: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".h5")), "{names:?}");
+    let r = run(&[
+        "simulate".as_ref(),
+        net.as_os_str(),
+        "-o".as_ref(),
+        h5.as_os_str(),
+        "--raw".as_ref(),
+        both.as_os_str(),
+    ]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let (a, b) = (
+        store::read_any(&alone).unwrap(),
+        store::read_any(&both).unwrap(),
+    );
+    assert!(a.len() > 100, "{} points", a.len());
+    assert_eq!(a.time, b.time);
+    assert_eq!(a.data, b.data);
+    for bad in [
+        &["--no-h5"][..],
+        &["--no-h5", "--raw", "x.raw", "-o", "x.h5"],
+    ] {
+        let mut args = vec!["simulate".as_ref(), net.as_os_str()];
+        args.extend(bad.iter().map(std::ffi::OsStr::new));
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stderr);
+    }
+}
+
 /// `--stats` splits the transient's time into five shares that add up to the whole, and its
 /// counts agree with the summary line: every Newton iteration either factored or reused the
 /// held factorization, and the iterations per step are the summary's ratio.

@@ -23,6 +23,9 @@ pub struct Args {
     /// Also write a binary SPICE rawfile (as ngspice writes with `-r`).
     #[arg(long, value_name = "OUT.raw")]
     pub raw: Option<PathBuf>,
+    /// Write no HDF5 file, only the rawfile given by `--raw` (what `ngspice -b -r` writes).
+    #[arg(long, requires = "raw", conflicts_with = "output")]
+    pub no_h5: bool,
     /// Write the rawfile as ASCII instead of binary.
     #[arg(long, requires = "raw")]
     pub ascii: bool,
@@ -98,7 +101,8 @@ impl RawOut {
 
 /// Writes points to the HDF5 file and the rawfile at once, and moves a progress bar.
 struct Outputs {
-    h5: H5WaveWriter,
+    /// None with `--no-h5`.
+    h5: Option<H5WaveWriter>,
     raw: Option<RawOut>,
     bar: Option<ProgressBar>,
     tstop: f64,
@@ -109,16 +113,19 @@ struct Outputs {
 impl WaveSink for Outputs {
     type Error = String;
     fn begin(&mut self, title: &str, plotname: &str, signals: &[Signal]) -> Result<(), String> {
-        self.h5
-            .begin(title, plotname, signals)
-            .map_err(|e| e.to_string())?;
+        if let Some(h5) = &mut self.h5 {
+            h5.begin(title, plotname, signals)
+                .map_err(|e| e.to_string())?;
+        }
         if let Some(r) = &mut self.raw {
             r.begin(title, plotname, signals)?;
         }
         Ok(())
     }
     fn push(&mut self, time: f64, values: &[f64]) -> Result<(), String> {
-        self.h5.push(time, values).map_err(|e| e.to_string())?;
+        if let Some(h5) = &mut self.h5 {
+            h5.push(time, values).map_err(|e| e.to_string())?;
+        }
         if let Some(r) = &mut self.raw {
             r.push(time, values)?;
         }
@@ -137,7 +144,9 @@ impl WaveSink for Outputs {
         let (h5, raw) = (&mut self.h5, &mut self.raw);
         std::thread::scope(|s| {
             let raw_done = raw.as_mut().map(|r| s.spawn(move || r.finish()));
-            let h5_done = h5.finish().map_err(|e| e.to_string());
+            let h5_done = h5
+                .as_mut()
+                .map_or(Ok(()), |h| h.finish().map_err(|e| e.to_string()));
             let raw_done = match raw_done {
                 Some(h) => h
                     .join()
@@ -180,7 +189,7 @@ fn summary_json(
     s: &TranSummary,
     sim: &Simulator,
     netlist: &Path,
-    out: &Path,
+    out: Option<&Path>,
     raw: Option<&PathBuf>,
     status: &str,
     w: &Written,
@@ -188,7 +197,7 @@ fn summary_json(
     let st = sim.stats();
     json!({
         "netlist": netlist.display().to_string(),
-        "output": out.display().to_string(),
+        "output": out.map(|p| p.display().to_string()),
         "raw": raw.map(|p| p.display().to_string()),
         "status": status,
         "analysis": "tran",
@@ -208,6 +217,7 @@ fn summary_json(
         "seconds": s.seconds,
         "factorization_reuses": st.reuses,
         "newton_settled_early": st.settled_early,
+        "newton_settled_linearized": st.settled_linearized,
         "solver": sim.solver_kind(),
         "ordering": sim.ordering(),
         "solver_threads": sim.solver_threads(),
@@ -243,6 +253,8 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         .output
         .clone()
         .unwrap_or_else(|| default_output(&args.netlist));
+    // with `--no-h5`: the rawfile only (`out` is then only the default name, never written)
+    let h5_out = (!args.no_h5).then_some(out.as_path());
     let tran = c.analyses.iter().find_map(|a| {
         if let Analysis::Tran(t) = a {
             Some(t.clone())
@@ -275,7 +287,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
                 &args,
                 &c,
                 &mut sim,
-                &out,
+                h5_out,
                 &text,
                 columns.as_deref(),
                 &estimate,
@@ -326,18 +338,24 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     let estimate = resources::simulate_estimate(&size, &plan);
     resources::check(&args.netlist.display().to_string(), &estimate, &args.memory)?;
 
-    let mut h5 = H5WaveWriter::create(&out)
-        .map_err(|e| CliError::Input(e.to_string()))?
-        .with_flush_every(STREAM_CHUNK_POINTS);
-    h5.set_netlist(&text)
-        .map_err(|e| CliError::Run(e.to_string()))?;
-    h5.set_options(&options_text(&c))
-        .map_err(|e| CliError::Run(e.to_string()))?;
     let decimation_json = decimation_record(&decimation, &args.save);
-    if !decimation_json.is_null() {
-        h5.set_attr("decimation", &decimation_json.to_string())
-            .map_err(|e| CliError::Run(e.to_string()))?;
-    }
+    let h5 = match h5_out {
+        None => None,
+        Some(out) => {
+            let mut h5 = H5WaveWriter::create(out)
+                .map_err(|e| CliError::Input(e.to_string()))?
+                .with_flush_every(STREAM_CHUNK_POINTS);
+            h5.set_netlist(&text)
+                .map_err(|e| CliError::Run(e.to_string()))?;
+            h5.set_options(&options_text(&c))
+                .map_err(|e| CliError::Run(e.to_string()))?;
+            if !decimation_json.is_null() {
+                h5.set_attr("decimation", &decimation_json.to_string())
+                    .map_err(|e| CliError::Run(e.to_string()))?;
+            }
+            Some(h5)
+        }
+    };
     let raw = args.raw.as_ref().map(|p| RawOut::new(p, args.ascii));
     let bar = if args.json {
         None
@@ -365,6 +383,9 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         output,
         ..Default::default()
     };
+    // the phases' seconds go to `--stats`, `--json` and the HDF5 file's summary: with none of
+    // them, the clock is not read (eight reads per Newton iteration)
+    sim.set_timing(args.stats || args.json || h5_out.is_some());
     // large SPD circuits: on a worker of rayon's pool, where the solver's two-thread
     // factorizations and solves (`rayon::join`) hand half the work to the other worker
     // without putting this thread to sleep; small ones stay on this thread (no hand-over)
@@ -392,7 +413,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
             .into_inner()
             .into_inner()
             .map_err(CliError::Run)?;
-        return interrupted(&args, outputs, &sim, &out, &written, summary);
+        return interrupted(&args, outputs, &sim, h5_out, &written, summary);
     }
     let mut sink = sink.inner;
     let (summary, failure) = match result {
@@ -419,19 +440,19 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         &summary,
         &sim,
         &args.netlist,
-        &out,
+        h5_out,
         args.raw.as_ref(),
         &status,
         &written,
     );
     // every point so far written (the last one Decimate holds comes with `finish`)
     let outputs = sink.inner_mut().join().map_err(CliError::Run)?;
-    outputs
-        .h5
-        .set_summary_json(&js.to_string())
-        .map_err(|e| CliError::Run(e.to_string()))?;
-    if let Some(e) = &failure {
-        outputs.h5.set_failed(&e.to_string());
+    if let Some(h5) = &mut outputs.h5 {
+        h5.set_summary_json(&js.to_string())
+            .map_err(|e| CliError::Run(e.to_string()))?;
+        if let Some(e) = &failure {
+            h5.set_failed(&e.to_string());
+        }
     }
     sink.finish().map_err(CliError::Run)?;
     if args.json {
@@ -440,7 +461,7 @@ pub fn run(args: Args) -> Result<i32, CliError> {
         print_summary(
             &summary,
             &sim,
-            &out,
+            h5_out,
             args.raw.as_ref(),
             args.stats,
             written.points,
@@ -449,9 +470,14 @@ pub fn run(args: Args) -> Result<i32, CliError> {
     match failure {
         None => Ok(0),
         Some(e) => Err(CliError::Run(format!(
-            "{}: {e}\nthe points computed before the failure were saved in {} (status: failed)",
+            "{}: {e}\nthe points computed before the failure were saved in {}{}",
             args.netlist.display(),
-            out.display()
+            written_files(h5_out, args.raw.as_ref()),
+            if h5_out.is_some() {
+                " (status: failed)"
+            } else {
+                ""
+            }
         ))),
     }
 }
@@ -461,7 +487,7 @@ fn interrupted(
     args: &Args,
     mut sink: Outputs,
     sim: &Simulator,
-    out: &Path,
+    out: Option<&Path>,
     written: &Written,
     summary: TranSummary,
 ) -> Result<i32, CliError> {
@@ -475,20 +501,22 @@ fn interrupted(
         "interrupted",
         written,
     );
-    sink.h5
-        .set_summary_json(&js.to_string())
-        .map_err(|e| CliError::Run(e.to_string()))?;
-    sink.h5.set_interrupted();
+    if let Some(h5) = &mut sink.h5 {
+        h5.set_summary_json(&js.to_string())
+            .map_err(|e| CliError::Run(e.to_string()))?;
+        h5.set_interrupted();
+    }
     sink.finish().map_err(CliError::Run)?;
     eprintln!(
-        "interrupted by {}: wrote the {} points computed so far to {}{} (status: interrupted)",
+        "interrupted by {}: wrote the {} points computed so far to {}{}",
         crate::interrupt::name(sig),
         sink.points,
-        out.display(),
-        args.raw
-            .as_ref()
-            .map(|r| format!(" and {}", r.display()))
-            .unwrap_or_default()
+        written_files(out, args.raw.as_ref()),
+        if out.is_some() {
+            " (status: interrupted)"
+        } else {
+            ""
+        }
     );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&js).unwrap());
@@ -512,10 +540,20 @@ fn decimation_record(d: &Decimation, save: &[String]) -> serde_json::Value {
     })
 }
 
+/// The files a run writes, for its messages: `a.h5 and a.raw`, `a.h5` or `a.raw`.
+fn written_files(h5: Option<&Path>, raw: Option<&PathBuf>) -> String {
+    let names: Vec<String> = h5
+        .into_iter()
+        .chain(raw.map(PathBuf::as_path))
+        .map(|p| p.display().to_string())
+        .collect();
+    names.join(" and ")
+}
+
 fn print_summary(
     s: &TranSummary,
     sim: &Simulator,
-    out: &Path,
+    out: Option<&Path>,
     raw: Option<&PathBuf>,
     stats: bool,
     written: usize,
@@ -535,7 +573,9 @@ fn print_summary(
             s.gmin_rescues, s.source_rescues
         );
     }
-    println!("wrote {}", out.display());
+    if let Some(out) = out {
+        println!("wrote {}", out.display());
+    }
     if let Some(r) = raw {
         println!("wrote {}", r.display());
     }
@@ -585,8 +625,8 @@ fn print_summary(
             st.factorizations, st.reuses, s.newton_iterations
         );
         println!(
-            "Newton solves accepted on the residual's test (no confirming solve): {}",
-            st.settled_early
+            "Newton solves accepted on the residual's test (no confirming solve): {}, of which {} on the residual taken from the load before (no load at the solution)",
+            st.settled_early, st.settled_linearized
         );
         println!(
             "Newton iterations per accepted step: {:.2}",
@@ -603,7 +643,7 @@ fn run_op(
     args: &Args,
     c: &Circuit,
     sim: &mut Simulator,
-    out: &Path,
+    out: Option<&Path>,
     text: &str,
     columns: Option<&[usize]>,
     estimate: &resources::Estimate,
@@ -615,20 +655,11 @@ fn run_op(
     if let Some(cols) = columns {
         signals = cols.iter().map(|&k| signals[k].clone()).collect();
     }
-    let mut h5 = H5WaveWriter::create(out).map_err(|e| CliError::Input(e.to_string()))?;
-    h5.set_netlist(text)
-        .map_err(|e| CliError::Run(e.to_string()))?;
-    h5.set_options(&options_text(c))
-        .map_err(|e| CliError::Run(e.to_string()))?;
     let sig: Vec<Signal> = signals.iter().map(|(s, _)| s.clone()).collect();
     let vals: Vec<f64> = signals.iter().map(|(_, i)| op.x[*i]).collect();
-    h5.begin(&c.title, "Operating Point", &sig)
-        .map_err(|e| CliError::Run(e.to_string()))?;
-    h5.push(0.0, &vals)
-        .map_err(|e| CliError::Run(e.to_string()))?;
     let js = json!({
         "netlist": args.netlist.display().to_string(),
-        "output": out.display().to_string(),
+        "output": out.map(|p| p.display().to_string()),
         "status": "complete",
         "analysis": "op",
         "method": op.method,
@@ -636,9 +667,16 @@ fn run_op(
         "memory_estimate": estimate.to_json(),
         "values": sig.iter().zip(&vals).map(|(s, v)| (s.name.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
     });
-    h5.set_summary_json(&js.to_string())
-        .map_err(|e| CliError::Run(e.to_string()))?;
-    h5.finish().map_err(|e| CliError::Run(e.to_string()))?;
+    if let Some(out) = out {
+        let mut h5 = H5WaveWriter::create(out).map_err(|e| CliError::Input(e.to_string()))?;
+        h5.set_netlist(text)
+            .and_then(|()| h5.set_options(&options_text(c)))
+            .and_then(|()| h5.begin(&c.title, "Operating Point", &sig))
+            .and_then(|()| h5.push(0.0, &vals))
+            .and_then(|()| h5.set_summary_json(&js.to_string()))
+            .and_then(|()| h5.finish())
+            .map_err(|e| CliError::Run(e.to_string()))?;
+    }
     if let Some(r) = &args.raw {
         let mut w = RawOut::new(r, args.ascii);
         w.begin(&c.title, "Operating Point", &sig)
@@ -656,7 +694,9 @@ fn run_op(
         for (s, v) in sig.iter().zip(&vals) {
             println!("  {:<24} {:>16.9e} {}", s.name, v, s.quantity.unit());
         }
-        println!("wrote {}", out.display());
+        for p in out.into_iter().chain(args.raw.as_deref()) {
+            println!("wrote {}", p.display());
+        }
     }
     Ok(0)
 }

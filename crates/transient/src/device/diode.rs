@@ -534,45 +534,7 @@ mod tests {
     /// moved (without the carry, all of it). At the loaded point itself it changes nothing.
     #[test]
     fn settle_carries_the_charge_to_the_solution() {
-        let model = DiodeModel {
-            cjo: 2e-12,
-            tt: 1e-9,
-            ..DiodeModel::default()
-        };
-        let mut d = Diodes::default();
-        d.push("d1", 1, 0, DiodeParams::new(&model, 1.0, 1e-3));
-        d.anode_int = vec![1];
-        d.slots_j = vec![[0; 4]];
-        d.grounded = vec![true];
-        d.state = vec![0];
-        let mut integ = crate::integrate::Integrator {
-            method: circuit::Method::Trap,
-            order: 2,
-            h: [1e-7; 4],
-            ag: [0.0; 3],
-        };
-        integ.update();
-        let ctx = LoadCtx {
-            mode: Mode::Tran,
-            time: 1e-7,
-            tran_op: false,
-            src_scale: 1.0,
-            ramp_from: None,
-            gmin: 1e-12,
-            init_junctions: false,
-            limit: false,
-            tstep: 1e-7,
-            tstop: 1e-6,
-            integ,
-            reltol: 1e-3,
-            abstol: 1e-12,
-            vntol: 1e-6,
-            chgtol: 1e-14,
-            trtol: 7.0,
-        };
-        let mut history = States::new(2);
-        history.s[1][0] = 1e-13;
-        history.s[1][1] = 2e-6;
+        let (d, ctx, history) = loaded_junction(None);
         let (mut a, mut b) = (vec![0.0; 1], vec![0.0; 2]);
         for (v, delta) in [(-2.0, 1e-3), (0.3, 1e-4), (0.62, 2e-5)] {
             let (x0, x1) = ([0.0, v], [0.0, v + delta]);

@@ -238,7 +238,8 @@ fn successful_run_writes_h5_raw_and_json() {
 
 /// `--no-h5 --raw` writes the rawfile alone (what `ngspice -b -r` writes), with the same
 /// points as a run that also writes the HDF5 file, and no HDF5 file at all (not even under
-/// the default name); without `--raw`, or with `-o`, it is refused as a usage error.
+/// the default name), for a transient and for an operating point; without `--raw`, or
+/// with `-o`, it is refused as a usage error.
 #[test]
 fn no_h5_writes_the_rawfile_alone() {
     let d = tempdir();
@@ -284,6 +285,29 @@ fn no_h5_writes_the_rawfile_alone() {
     assert!(a.len() > 100, "{} points", a.len());
     assert_eq!(a.time, b.time);
     assert_eq!(a.data, b.data);
+    // an operating point the same way: its one point in the rawfile, no HDF5 file
+    let op = d.path().join("op");
+    std::fs::create_dir(&op).unwrap();
+    let div = op.join("div.cir");
+    std::fs::write(
+        &div,
+        "div\nV1 in 0 10\nR1 in out 1k\nR2 out 0 3k\n.op\n.end\n",
+    )
+    .unwrap();
+    let r = freqprop()
+        .current_dir(&op)
+        .args(["simulate".as_ref(), div.as_os_str()])
+        .args(["--no-h5", "--raw", "div.raw"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let w = store::read_any(op.join("div.raw")).unwrap();
+    assert_eq!(w.signal("out").unwrap(), &[7.5]);
+    let names: Vec<_> = std::fs::read_dir(&op)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".h5")), "{names:?}");
     for bad in [
         &["--no-h5"][..],
         &["--no-h5", "--raw", "x.raw", "-o", "x.h5"],

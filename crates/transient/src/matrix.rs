@@ -172,6 +172,16 @@ impl Pattern {
         SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.col_ptr, None, &self.row_idx)
     }
 
+    /// `r −= A·x` by [`Pattern::sub_product_symmetric`] when the values are known to be
+    /// numerically symmetric, else by [`Pattern::sub_product`].
+    pub fn sub_product_as(&self, symmetric: bool, values: &[f64], x: &[f64], r: &mut [f64]) {
+        if symmetric {
+            self.sub_product_symmetric(values, x, r);
+        } else {
+            self.sub_product(values, x, r);
+        }
+    }
+
     /// `r −= A·x` for matrix values `values` (slots of this pattern), with `x` and `r`
     /// indexed by 0-based unknown (length n). Columns where `x` is zero are skipped: for
     /// finite values they would subtract only zeros.

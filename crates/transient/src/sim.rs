@@ -718,17 +718,13 @@ impl Simulator {
             // the held factorization is of symmetric values, A is symmetric too: the linear
             // stamps are those factored, and every device's per-iteration stamp is symmetric
             // (a conductance between two nodes); the debug check holds devices to it.
-            if self.solver.factored_symmetric() {
-                debug_assert!(
-                    self.solver.values_symmetric(&self.a),
-                    "a device stamped an asymmetric per-iteration entry"
-                );
-                self.pattern
-                    .sub_product_symmetric(&self.a, &x[1..=n], &mut self.b[1..=n]);
-            } else {
-                self.pattern
-                    .sub_product(&self.a, &x[1..=n], &mut self.b[1..=n]);
-            }
+            let symmetric = self.solver.factored_symmetric();
+            debug_assert!(
+                !symmetric || self.solver.values_symmetric(&self.a),
+                "a device stamped an asymmetric per-iteration entry"
+            );
+            self.pattern
+                .sub_product_as(symmetric, &self.a, &x[1..=n], &mut self.b[1..=n]);
             let res = if early {
                 self.jacobi_norm(&self.b, x)
             } else {
@@ -739,9 +735,7 @@ impl Simulator {
             if early && iter > 0 && !limited && res <= EARLY_CONTRACTION * prev_res {
                 let mut predicted = prev_norm <= 1.0 && res * self.early_margin <= 1.0;
                 if predicted {
-                    self.jacobi_estimate(x, self.early_margin);
-                    let y = &self.resid;
-                    predicted = self.devices.all().iter().all(|d| d.converged(ctx, y));
+                    predicted = self.next_step_passes(ctx, x, &self.b);
                 }
                 if predicted || last_passed {
                     #[cfg(test)]
@@ -941,19 +935,22 @@ impl Simulator {
         larger(larger(w[0], w[1]), larger(w[2], w[3]))
     }
 
-    /// `x` plus `margin` times the Jacobi estimate of the next update (see
-    /// [`Self::jacobi_norm`]) into `resid`; rows with a zero diagonal keep their value.
-    fn jacobi_estimate(&mut self, x: &[f64], margin: f64) {
-        let n = self.layout.unknowns();
-        self.resid[0] = 0.0;
-        for i in 1..=n {
-            let d = self.a[self.pattern.diag(i)];
-            self.resid[i] = if d == 0.0 {
-                x[i]
-            } else {
-                x[i] + margin * self.b[i] / d
-            };
-        }
+    /// Whether the margin ([`EARLY_MARGIN`]) times the Jacobi estimate of the next update from
+    /// `x`, whose
+    /// residual is `r` (see [`Self::jacobi_norm`]), passes every device's own test, taken
+    /// from the last load ([`Device::converged_past`]: at the loaded point itself that is
+    /// SPICE's test; one update past it, with the currents extrapolated there).
+    fn next_step_passes(&self, ctx: &LoadCtx, x: &[f64], r: &[f64]) -> bool {
+        let step = JacobiStep {
+            r,
+            a: &self.a,
+            diag: self.pattern.diag_slots(),
+            margin: self.early_margin,
+        };
+        self.devices
+            .all()
+            .iter()
+            .all(|d| d.converged_past(ctx, x, &step))
     }
 
     /// Whether Newton may stop at the iterate in `b` (the solve's `x + Δ`, `x` the iterate
@@ -970,12 +967,9 @@ impl Simulator {
     fn settles_linearized(&mut self, ctx: &LoadCtx, res_x: f64) -> bool {
         let n = self.layout.unknowns();
         let (y, r) = (&self.b, &mut self.rhs);
-        if self.solver.factored_symmetric() {
-            self.pattern
-                .sub_product_symmetric(&self.a, &y[1..=n], &mut r[1..=n]);
-        } else {
-            self.pattern.sub_product(&self.a, &y[1..=n], &mut r[1..=n]);
-        }
+        let symmetric = self.solver.factored_symmetric();
+        self.pattern
+            .sub_product_as(symmetric, &self.a, &y[1..=n], &mut r[1..=n]);
         if !self
             .devices
             .all()
@@ -988,18 +982,7 @@ impl Simulator {
         if !(res <= EARLY_CONTRACTION * res_x && res * self.early_margin <= 1.0) {
             return false;
         }
-        let step = JacobiStep {
-            r: &self.rhs,
-            a: &self.a,
-            diag: self.pattern.diag_slots(),
-            margin: self.early_margin,
-        };
-        let y = &self.b;
-        let pass = self
-            .devices
-            .all()
-            .iter()
-            .all(|d| d.converged_past(ctx, y, &step));
+        let pass = self.next_step_passes(ctx, &self.b, &self.rhs);
         #[cfg(test)]
         if pass {
             self.audit_linearized(ctx);
@@ -1271,8 +1254,9 @@ mod tests {
 
     /// Every iterate accepted without a confirming solve is one that the confirming solve
     /// would have accepted: its next update passes SPICE's tests. That includes the iterates
-    /// accepted on the residual taken from the load before them (audited after a true load). With the margin at 1 (the
-    /// bare Jacobi estimate) the audit sees such updates fail, so it can tell.
+    /// accepted on the residual taken from the load before them (audited after a true load).
+    /// With the margin at 1 (the bare Jacobi estimate) the audit sees such updates fail, so
+    /// it can tell.
     #[test]
     fn residual_acceptance_leaves_what_one_more_solve_would_accept() {
         let c = random_network();

@@ -238,6 +238,21 @@ impl Diodes {
     }
 }
 
+/// SPICE's junction current test (DIOconvTest) for a move `delvd` of a junction linearised
+/// at current `id` and conductance `gd`: the predicted change of the current, `gd·delvd`,
+/// over `reltol·max(|id + gd·delvd|, |id|) + abstol` (≤ 1 passes; NaN when not finite).
+#[inline]
+fn current_test(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> f64 {
+    let cdhat = id + gd * delvd;
+    let tol = ctx.reltol * cdhat.abs().max(id.abs()) + ctx.abstol;
+    let m = (cdhat - id).abs() / tol;
+    if m.is_finite() {
+        m
+    } else {
+        f64::NAN
+    }
+}
+
 /// A junction's second-order expansion from its last load is trusted for moves of up to this
 /// fraction of the voltage over which its curvature changes (N·Vt in forward bias and
 /// breakdown, |vd| in reverse, VJ − vd for the depletion charge): the third-order term is
@@ -270,15 +285,7 @@ impl Diodes {
     #[inline]
     fn convergence_margin(&self, ctx: &LoadCtx, x: &[f64], k: usize) -> f64 {
         let vd = x[self.anode_int[k]] - x[self.cathode[k]];
-        let delvd = vd - self.vd[k];
-        let cdhat = self.id[k] + self.gd[k] * delvd;
-        let tol = ctx.reltol * cdhat.abs().max(self.id[k].abs()) + ctx.abstol;
-        let m = (cdhat - self.id[k]).abs() / tol;
-        if m.is_finite() {
-            m
-        } else {
-            f64::NAN
-        }
+        current_test(ctx, self.id[k], self.gd[k], vd - self.vd[k])
     }
 }
 
@@ -472,10 +479,7 @@ impl Device for Diodes {
             };
             let gd = self.gd[k] + g2 * dv;
             let id = self.id[k] + (self.gd[k] + 0.5 * g2 * dv) * dv;
-            let delvd = step.at(na) - step.at(nk);
-            let cdhat = id + gd * delvd;
-            let tol = ctx.reltol * cdhat.abs().max(id.abs()) + ctx.abstol;
-            (gd * delvd).abs() <= tol
+            current_test(ctx, id, gd, step.at(na) - step.at(nk)) <= 1.0
         })
     }
     fn worst_convergence(&self, ctx: &LoadCtx, x: &[f64]) -> Option<(usize, f64)> {

@@ -227,10 +227,11 @@ pub trait Device: Send + Sync {
     fn linearization_remainder(&self, _ctx: &LoadCtx, _x: &[f64], _r: &mut [f64]) -> bool {
         self.is_linear()
     }
-    /// [`Device::converged`] for the update `step` from `x`, where `x` is one update past the
-    /// last load: the device's currents and conductances at `x` are extrapolated along their
-    /// slopes from the last load (see [`Device::linearization_remainder`]). A linear device
-    /// passes; a nonlinear device that does not implement this refuses.
+    /// [`Device::converged`] for the update `step` from `x`, where `x` is the last load's
+    /// point or one update past it: the device's currents and conductances at `x` are
+    /// extrapolated along their slopes from the last load (see
+    /// [`Device::linearization_remainder`]; at the loaded point they are the load's). A linear
+    /// device passes; a nonlinear device that does not implement this refuses.
     fn converged_past(&self, _ctx: &LoadCtx, _x: &[f64], _step: &JacobiStep) -> bool {
         self.is_linear()
     }

@@ -540,11 +540,18 @@ fn decimation_record(d: &Decimation, save: &[String]) -> serde_json::Value {
     })
 }
 
+/// The files a run writes: the HDF5 file (none with `--no-h5`), then the rawfile (with
+/// `--raw`).
+fn output_paths<'a>(
+    h5: Option<&'a Path>,
+    raw: Option<&'a PathBuf>,
+) -> impl Iterator<Item = &'a Path> {
+    h5.into_iter().chain(raw.map(PathBuf::as_path))
+}
+
 /// The files a run writes, for its messages: `a.h5 and a.raw`, `a.h5` or `a.raw`.
 fn written_files(h5: Option<&Path>, raw: Option<&PathBuf>) -> String {
-    let names: Vec<String> = h5
-        .into_iter()
-        .chain(raw.map(PathBuf::as_path))
+    let names: Vec<String> = output_paths(h5, raw)
         .map(|p| p.display().to_string())
         .collect();
     names.join(" and ")
@@ -573,11 +580,8 @@ fn print_summary(
             s.gmin_rescues, s.source_rescues
         );
     }
-    if let Some(out) = out {
-        println!("wrote {}", out.display());
-    }
-    if let Some(r) = raw {
-        println!("wrote {}", r.display());
+    for p in output_paths(out, raw) {
+        println!("wrote {}", p.display());
     }
     if stats {
         let total = s
@@ -694,7 +698,7 @@ fn run_op(
         for (s, v) in sig.iter().zip(&vals) {
             println!("  {:<24} {:>16.9e} {}", s.name, v, s.quantity.unit());
         }
-        for p in out.into_iter().chain(args.raw.as_deref()) {
+        for p in output_paths(out, args.raw.as_ref()) {
             println!("wrote {}", p.display());
         }
     }

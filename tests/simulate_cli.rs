@@ -686,3 +686,58 @@ fn undefined_model_inside_a_subcircuit_is_named() {
         &["missing", "which is not defined"],
     );
 }
+
+/// `--jacobian` chooses how Newton reuses a factorization, and `--json` says which: `never`
+/// refactors at every iteration (no reuse), `within` at least once per time point, `across`
+/// (the default) far less often. On random_network (398 unknowns: enough for chord steps).
+/// An unknown name is a usage error (exit 2) that lists the names.
+#[test]
+fn jacobian_reuse_is_chosen_on_the_command_line() {
+    let d = tempdir();
+    let net = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ngspice/random_network.cir");
+    let summary = |jacobian: Option<&str>| {
+        let raw = d.path().join("run.raw");
+        let mut cmd = freqprop();
+        cmd.args(["simulate".as_ref(), net.as_os_str(), "--json".as_ref()])
+            .args(["--no-h5".as_ref(), "--raw".as_ref(), raw.as_os_str()]);
+        if let Some(j) = jacobian {
+            cmd.args(["--jacobian", j]);
+        }
+        let r = cmd.output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let js: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        let n = |k: &str| js[k].as_u64().unwrap();
+        (
+            js["jacobian"].as_str().unwrap().to_string(),
+            n("factorizations"),
+            n("factorization_reuses"),
+            n("accepted"),
+        )
+    };
+    let (name, factors, reuses, _) = summary(None);
+    assert_eq!(name, "across");
+    let across = factors;
+    assert!(
+        reuses > factors,
+        "{factors} factorizations, {reuses} reuses"
+    );
+    let (name, factors, reuses, accepted) = summary(Some("within"));
+    assert_eq!(name, "within");
+    assert!(factors >= accepted && factors > 5 * across, "{factors}");
+    assert!(reuses > 0);
+    let (name, _, reuses, _) = summary(Some("never"));
+    assert_eq!(name, "never");
+    assert_eq!(reuses, 0);
+    let r = run(&[
+        "simulate".as_ref(),
+        net.as_os_str(),
+        "--jacobian".as_ref(),
+        "sometimes".as_ref(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sometimes") && r.stderr.contains("across, within, never"),
+        "{}",
+        r.stderr
+    );
+}

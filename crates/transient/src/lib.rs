@@ -38,7 +38,7 @@ mod sim;
 mod tran;
 
 pub use op::OperatingPoint;
-pub use sim::Simulator;
+pub use sim::{JacobianReuse, Simulator};
 pub use tran::{OutputGrid, TranOptions, TranSummary};
 
 /// Work counters and time spent in each phase.

@@ -640,27 +640,35 @@ reuses a factorization (`transient::JacobianReuse`): `across` time points while 
 with it contract (the default), `within` each time point (a fresh one at its first iteration),
 `never`. Newton iterations and factorizations include the operating point; it. / step is their
 ratio to the steps, and factor + solve the share of the transient's wall time in
-factorizations and solves. Peak RSS is the child's `ru_maxrss` (from
+factorizations and solves. Limit ms: the cost of one factorization and one solve, each the
+run's own average (factor s / factorizations + solve s / Newton iterations); ms / step: the
+transient's wall time per step, and ÷ limit their ratio (below 1: a step costs less than one
+factorization and solve). Peak RSS is the child's `ru_maxrss` (from
 `wait4`), with the deck text, the parsed circuit and three probe traces. Load avg: the
 machine's 1-minute load average when the size started; when it exceeds the core count, the
 processes share the cores and wall times are inflated: compare CPU times.\n"
     );
     let _ = writeln!(
         s,
-        "| drive | nodes | unknowns | matrix nnz | factor nnz | factorization | Jacobian | steps | Newton it. | it. / step | factorizations | total wall s | total CPU s | transient wall s | transient CPU s | CPU ms / Newton it. | load s | factor s | solve s | factor + solve | peak RSS MB | load avg |"
+        "| drive | nodes | unknowns | matrix nnz | factor nnz | factorization | Jacobian | steps | Newton it. | it. / step | factorizations | total wall s | total CPU s | transient wall s | transient CPU s | CPU ms / Newton it. | load s | factor s | solve s | factor + solve | ms / step | limit ms | ÷ limit | peak RSS MB | load avg |"
     );
     let _ = writeln!(
         s,
-        "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let per_it = |r: &Row| 1e3 * f(&r.j, "tran_cpu_s") / u(&r.j, "newton_iterations").max(1) as f64;
     let per_step = |r: &Row| u(&r.j, "newton_iterations") as f64 / u(&r.j, "steps").max(1) as f64;
     let share = |r: &Row| (f(&r.j, "factor_s") + f(&r.j, "solve_s")) / f(&r.j, "tran_s");
+    let per_step_ms = |r: &Row| 1e3 * f(&r.j, "tran_s") / u(&r.j, "steps").max(1) as f64;
+    let limit_ms = |r: &Row| {
+        1e3 * (f(&r.j, "factor_s") / u(&r.j, "factorizations").max(1) as f64
+            + f(&r.j, "solve_s") / u(&r.j, "newton_iterations").max(1) as f64)
+    };
     for r in rows {
         let j = &r.j;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {}, {}, {} | {} | {} | {} | {:.2} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0}% | {:.0} | {} |",
+            "| {} | {} | {} | {} | {} | {}, {}, {} | {} | {} | {} | {:.2} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0}% | {:.2} | {:.2} | {:.2} | {:.0} | {} |",
             r.drive,
             u(j, "nodes"),
             u(j, "unknowns"),
@@ -686,6 +694,9 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
             f(j, "factor_s"),
             f(j, "solve_s"),
             100.0 * share(r),
+            per_step_ms(r),
+            limit_ms(r),
+            per_step_ms(r) / limit_ms(r),
             r.maxrss_kb as f64 / 1024.0,
             r.load
         );
@@ -742,7 +753,7 @@ iterations per step.\n"
             let verdict = |ok: bool| if ok { "met" } else { "not met" };
             let _ = writeln!(
                 s,
-                "- {} drive, Jacobian {}: {:.1} s wall ({:.1} s CPU), {mem:.2} GB peak: time target {}, memory {mem_ok} 4 GB; factor + solve {:.0}% ({}), {:.2} Newton iterations per step ({}).",
+                "- {} drive, Jacobian {}: {:.1} s wall ({:.1} s CPU), {mem:.2} GB peak: time target {}, memory {mem_ok} 4 GB; factor + solve {:.0}% ({}), {:.2} Newton iterations per step ({}); a step costs {:.2} times one factorization and solve.",
                 r.drive,
                 jacobian(r),
                 r.wall_s,
@@ -751,7 +762,8 @@ iterations per step.\n"
                 100.0 * share(r),
                 verdict(share(r) >= 0.7),
                 per_step(r),
-                verdict(per_step(r) < 2.0)
+                verdict(per_step(r) < 2.0),
+                per_step_ms(r) / limit_ms(r)
             );
         } else {
             let _ = writeln!(

@@ -17,6 +17,17 @@ fn count(ckt: &circuit::Circuit, pred: impl Fn(&circuit::ElementKind) -> bool) -
     ckt.elements.iter().filter(|e| pred(&e.kind)).count()
 }
 
+/// The largest |a − b| of two traces, and the swing of `b`.
+fn worst_and_swing(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let swing =
+        b.iter().cloned().fold(f64::MIN, f64::max) - b.iter().cloned().fold(f64::MAX, f64::min);
+    let worst = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    (worst, swing)
+}
+
 /// A transient run of `ckt` on `sim` at the scale table's fixed 1 µs step.
 fn fixed_step_run(
     sim: &mut transient::Simulator,
@@ -224,12 +235,7 @@ fn rounded_solves_converge_to_the_same_waveforms() {
     assert_eq!(on.time, off.time);
     let mut identical = true;
     for (a, b) in on.data.iter().zip(&off.data) {
-        let swing =
-            b.iter().cloned().fold(f64::MIN, f64::max) - b.iter().cloned().fold(f64::MAX, f64::min);
-        let worst = a
-            .iter()
-            .zip(b)
-            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let (worst, swing) = worst_and_swing(a, b);
         assert!(worst <= 1e-9 * swing.max(1e-3), "{worst:e} of {swing:e}");
         identical &= a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
     }
@@ -264,12 +270,7 @@ fn a_factorization_per_step_takes_under_two_iterations_per_step() {
     );
     assert_eq!(w_within.time, w_across.time);
     for (a, b) in w_within.data.iter().zip(&w_across.data) {
-        let swing =
-            b.iter().cloned().fold(f64::MIN, f64::max) - b.iter().cloned().fold(f64::MAX, f64::min);
-        let worst = a
-            .iter()
-            .zip(b)
-            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let (worst, swing) = worst_and_swing(a, b);
         assert!(worst <= 1e-4 * swing, "{worst:e} of {swing:e}");
     }
 }

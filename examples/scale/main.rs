@@ -97,25 +97,30 @@ fn jacobian_reuse(name: &str) -> Result<transient::JacobianReuse, String> {
     }
 }
 
-fn child(
+/// One run of a child process: the mesh's side, its drive, `fixed` or `deck` mode, the
+/// steps, the Jacobian reuse's name and the rawfile of its probes.
+struct ChildRun<'a> {
     side: usize,
-    drive: &str,
-    mode: &str,
+    drive: &'a str,
+    mode: &'a str,
     steps: usize,
-    jacobian: &str,
-    raw: &Path,
-) -> Result<(), String> {
+    jacobian: &'a str,
+    raw: &'a Path,
+}
+
+fn child(run: &ChildRun) -> Result<(), String> {
+    let side = run.side;
     let t0 = Instant::now();
-    let text = mesh_deck_steps(side, drive, steps);
+    let text = mesh_deck_steps(side, run.drive, run.steps);
     let ckt = circuit::parse_str(&text, "mesh.cir").map_err(|e| e.to_string())?;
     let parse_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let mut sim = transient::Simulator::new(&ckt).map_err(|e| e.to_string())?;
-    sim.set_jacobian_reuse(jacobian_reuse(jacobian)?);
+    sim.set_jacobian_reuse(jacobian_reuse(run.jacobian)?);
     let setup_s = t1.elapsed().as_secs_f64();
     let tran = ckt.tran().ok_or("no .tran")?.clone();
     let opts = transient::TranOptions {
-        fixed_step: (mode == "fixed").then_some(STEP),
+        fixed_step: (run.mode == "fixed").then_some(STEP),
         ..Default::default()
     };
     let mut sink = ProbeSink {
@@ -136,7 +141,7 @@ fn child(
     let tran_s = t2.elapsed().as_secs_f64();
     let tran_cpu_s = cpu_self() - c2;
     let total_s = t0.elapsed().as_secs_f64();
-    store::raw::write_waveforms_raw(raw, &sink.w, store::raw::RawFormat::Binary)
+    store::raw::write_waveforms_raw(run.raw, &sink.w, store::raw::RawFormat::Binary)
         .map_err(|e| e.to_string())?;
     let st = sim.stats();
     let j = serde_json::json!({
@@ -145,7 +150,7 @@ fn child(
         "matrix_nnz": sim.matrix_nnz(),
         "factor_nnz": sim.factor_nnz(),
         "solver": sim.solver_kind(),
-        "jacobian": jacobian,
+        "jacobian": run.jacobian,
         "ordering": sim.ordering(),
         "threads": sim.solver_threads(),
         "steps": sum.accepted,
@@ -268,17 +273,11 @@ struct NgRow {
     worst_fixed: Option<f64>,
 }
 
-fn freqprop_child(
-    side: usize,
-    drive: &str,
-    mode: &str,
-    steps: usize,
-    jacobian: &str,
-    raw: &Path,
-) -> Result<(serde_json::Value, Finished), String> {
+fn freqprop_child(run: &ChildRun) -> Result<(serde_json::Value, Finished), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
-    let (side, steps) = (side.to_string(), steps.to_string());
+    let (side, steps) = (run.side.to_string(), run.steps.to_string());
+    let (drive, mode) = (run.drive, run.mode);
     cmd.args([
         "--child",
         &side,
@@ -289,10 +288,10 @@ fn freqprop_child(
         "--steps",
         &steps,
         "--jacobian",
-        jacobian,
+        run.jacobian,
     ])
     .arg("--raw")
-    .arg(raw)
+    .arg(run.raw)
     .stdout(Stdio::piped())
     .stderr(Stdio::inherit());
     let (fin, mut ch) = run_measured(cmd, Duration::from_secs(3600))?;
@@ -420,7 +419,14 @@ fn real_main() -> Result<(), String> {
             .parse()
             .map_err(|_| "bad --steps".to_string())?;
         let jacobian = arg_value(&args, "--jacobian").unwrap_or_else(|| "across".into());
-        return child(side, &drive_arg, &mode, steps, &jacobian, &raw);
+        return child(&ChildRun {
+            side,
+            drive: &drive_arg,
+            mode: &mode,
+            steps,
+            jacobian: &jacobian,
+            raw: &raw,
+        });
     }
     if let Some(n) = arg_value(&args, "--netlist") {
         let nodes: usize = n
@@ -503,7 +509,14 @@ fn real_main() -> Result<(), String> {
                 eprintln!("== {tag}: fixed step, Jacobian reuse {jacobian}");
                 let fixed_raw = work.join(format!("{tag}.fixed.{jacobian}.raw"));
                 let load = load_average();
-                let (j, fin) = freqprop_child(side, drive, "fixed", k, jacobian, &fixed_raw)?;
+                let (j, fin) = freqprop_child(&ChildRun {
+                    side,
+                    drive,
+                    mode: "fixed",
+                    steps: k,
+                    jacobian,
+                    raw: &fixed_raw,
+                })?;
                 eprintln!(
                     "   {j}  wall {:.2} s, cpu {:.2} s, maxrss {} kB",
                     fin.wall_s, fin.cpu_s, fin.maxrss_kb
@@ -546,7 +559,14 @@ fn real_main() -> Result<(), String> {
                     );
                     eprintln!("== {tag}: deck (adaptive, TMAX)");
                     let deck_raw = work.join(format!("{tag}.deck.raw"));
-                    let (jd, find) = freqprop_child(side, drive, "deck", k, jacobian, &deck_raw)?;
+                    let (jd, find) = freqprop_child(&ChildRun {
+                        side,
+                        drive,
+                        mode: "deck",
+                        steps: k,
+                        jacobian,
+                        raw: &deck_raw,
+                    })?;
                     let ng_points = if ok {
                         store::raw::read_raw_waveforms(&ng_raw)
                             .ok()

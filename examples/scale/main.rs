@@ -30,7 +30,8 @@
 //! default 600), `--jacobian across,within,never` (how Newton reuses a factorization,
 //! `transient::JacobianReuse`: across time points while it contracts, the default; a fresh one
 //! at each time point; none), `--work DIR` (decks, rawfiles, logs; default out/scale), `--out
-//! FILE` (the Markdown table; default: print only).
+//! FILE` (the Markdown table; default: print only; an existing file's part from a `## History`
+//! heading on, the notes written by hand, is kept after the new table).
 //!
 //! The machine may be shared: besides wall time, every figure has its CPU time (user + system,
 //! from `getrusage`/`wait4`), which contention inflates far less.
@@ -40,6 +41,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const STEP: f64 = 1e-6;
+
+/// The heading from which `--out`'s earlier content is kept: the notes written by hand.
+const HISTORY: &str = "\n## History\n";
 
 mod mesh;
 use mesh::{mesh_deck, mesh_deck_steps, probes, side_of, PITCH};
@@ -593,8 +597,14 @@ fn real_main() -> Result<(), String> {
     let md = table(&rows, &args, ng_limit);
     print!("{md}");
     if let Some(out) = arg_value(&args, "--out") {
+        // the hand-written notes of earlier runs, from a `## History` heading on, are kept
+        // after the new table
+        let kept = std::fs::read_to_string(&out)
+            .ok()
+            .and_then(|old| old.find(HISTORY).map(|i| old[i..].to_string()))
+            .unwrap_or_default();
         let tmp = format!("{out}.tmp");
-        std::fs::write(&tmp, &md).map_err(|e| format!("{tmp}: {e}"))?;
+        std::fs::write(&tmp, format!("{md}{kept}")).map_err(|e| format!("{tmp}: {e}"))?;
         std::fs::rename(&tmp, &out).map_err(|e| format!("{out}: {e}"))?;
         eprintln!("scale: wrote {out}");
     }

@@ -33,6 +33,8 @@ repeat=${REPEAT:-3}
 repeat_small=${REPEAT_SMALL:-15}
 now() { date +%s.%N; }
 median() { python3 -c "import statistics, sys; print('%.3f' % statistics.median(map(float, sys.argv[1:])))" "$@"; }
+# freqprop's seconds ($2) over ngspice's ($1), to three decimals
+ratio_to() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$1" "$2"; }
 secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
 # TSTOP of a deck's .tran line, in seconds
@@ -108,8 +110,8 @@ for deck in tests/ngspice/*.cir; do
         diff_json=$(python3 scripts/rawdiff.py "$ng_raw" "$fp_raw" --from "$from")
         steps=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('%d / %d' % (d['ref_points'], d['cand_points']))" "$diff_json")
         worst=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); w=d['worst_rel']; print('missing %d nodes' % len(d['missing']) if w is None else '%.2e (%s)' % (w, d['worst_node']))" "$diff_json")
-        ratio=$(python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$ng_s" "$fp_s")
-        h5_ratio=$(python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$ng_s" "$h5_s")
+        ratio=$(ratio_to "$ng_s" "$fp_s")
+        h5_ratio=$(ratio_to "$ng_s" "$h5_s")
     else
         failures=$((failures + 1))
         ratio="n/a"; h5_ratio="n/a"; h5_s="n/a"

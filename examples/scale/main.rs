@@ -87,18 +87,9 @@ impl circuit::WaveSink for ProbeSink {
     }
 }
 
-/// One run in this process: prints one JSON line.
-/// The `--jacobian` names of `transient::JacobianReuse`.
+/// The `--jacobian` policy of a name (`transient::JacobianReuse::name`).
 fn jacobian_reuse(name: &str) -> Result<transient::JacobianReuse, String> {
-    use transient::JacobianReuse::*;
-    match name {
-        "across" => Ok(AcrossSteps),
-        "within" => Ok(WithinStep),
-        "never" => Ok(Never),
-        _ => Err(format!(
-            "--jacobian: {name:?} is none of across, within, never"
-        )),
-    }
+    name.parse().map_err(|e| format!("--jacobian: {e}"))
 }
 
 /// One run of a child process: the mesh's side, its drive, `fixed` or `deck` mode, the
@@ -112,6 +103,7 @@ struct ChildRun<'a> {
     raw: &'a Path,
 }
 
+/// One run in this process: prints one JSON line.
 fn child(run: &ChildRun) -> Result<(), String> {
     let side = run.side;
     let t0 = Instant::now();

@@ -77,17 +77,6 @@ pub enum Jacobian {
     Never,
 }
 
-impl Jacobian {
-    /// The command line's name of `reuse`.
-    fn name_of(reuse: transient::JacobianReuse) -> &'static str {
-        match reuse {
-            transient::JacobianReuse::AcrossSteps => "across",
-            transient::JacobianReuse::WithinStep => "within",
-            transient::JacobianReuse::Never => "never",
-        }
-    }
-}
-
 impl From<Jacobian> for transient::JacobianReuse {
     fn from(j: Jacobian) -> Self {
         match j {
@@ -258,7 +247,7 @@ fn summary_json(
         "newton_settled_early": st.settled_early,
         "newton_settled_linearized": st.settled_linearized,
         "solver": sim.solver_kind(),
-        "jacobian": Jacobian::name_of(sim.jacobian_reuse()),
+        "jacobian": sim.jacobian_reuse().name(),
         "ordering": sim.ordering(),
         "solver_threads": sim.solver_threads(),
         "matrix_nnz": sim.matrix_nnz(),

@@ -69,6 +69,35 @@ pub enum JacobianReuse {
     AcrossSteps,
 }
 
+impl JacobianReuse {
+    /// Every policy: the default, then per time point, then SPICE's.
+    pub const ALL: [JacobianReuse; 3] = [
+        JacobianReuse::AcrossSteps,
+        JacobianReuse::WithinStep,
+        JacobianReuse::Never,
+    ];
+
+    /// Its name on command lines and in summaries: `across`, `within` or `never`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JacobianReuse::AcrossSteps => "across",
+            JacobianReuse::WithinStep => "within",
+            JacobianReuse::Never => "never",
+        }
+    }
+}
+
+impl std::str::FromStr for JacobianReuse {
+    type Err = String;
+    /// The policy of a [`JacobianReuse::name`].
+    fn from_str(s: &str) -> Result<Self, String> {
+        JacobianReuse::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("{s:?} is none of across, within, never"))
+    }
+}
+
 /// Chord steps (a factorization kept while it contracts) are taken in nonlinear circuits of
 /// at least this many unknowns. Below, a factorization costs about as much as the solves it
 /// would save; in linear circuits one refactored step is exact, and an unchanged matrix is
@@ -1311,6 +1340,20 @@ mod tests {
         assert!(b.failed > 0, "the bare estimate never failed: {b:?}");
     }
 
+    /// Each policy's name reads back as that policy; another name is refused, naming the
+    /// three.
+    #[test]
+    fn jacobian_reuse_names_read_back() {
+        for r in JacobianReuse::ALL {
+            assert_eq!(r.name().parse::<JacobianReuse>(), Ok(r));
+        }
+        let e = "sometimes".parse::<JacobianReuse>().unwrap_err();
+        assert!(
+            e.contains("\"sometimes\"") && e.contains("across, within, never"),
+            "{e}"
+        );
+    }
+
     /// The three ways of reusing a factorization reach the same waveforms (every signal within
     /// 1e-4 of its swing at every point of the output grid: what the Newton tolerances leave),
     /// with the factorizations they promise: one at every iteration (`Never`, where no matrix
@@ -1319,11 +1362,7 @@ mod tests {
     fn every_jacobian_reuse_reaches_the_same_waveforms() {
         let c = random_network();
         let mut runs = Vec::new();
-        for reuse in [
-            JacobianReuse::Never,
-            JacobianReuse::WithinStep,
-            JacobianReuse::AcrossSteps,
-        ] {
+        for reuse in JacobianReuse::ALL {
             let mut sim = Simulator::new(&c).unwrap();
             sim.set_jacobian_reuse(reuse);
             let mut w = circuit::Waveforms::new("", "", Vec::new());
@@ -1340,7 +1379,7 @@ mod tests {
                 .unwrap();
             runs.push((reuse, sim.stats.clone(), sum.accepted, w));
         }
-        let (never, within, across) = (&runs[0].1, &runs[1].1, &runs[2].1);
+        let (across, within, never) = (&runs[0].1, &runs[1].1, &runs[2].1);
         assert_eq!(never.reuses, 0, "{never:?}");
         assert!(within.factorizations >= runs[1].2, "{within:?}");
         assert!(within.reuses > 0, "{within:?}");
@@ -1348,9 +1387,9 @@ mod tests {
             across.factorizations * 5 < within.factorizations,
             "{across:?} against {within:?}"
         );
-        let reference = &runs[2].3;
+        let reference = &runs[0].3;
         assert_eq!(reference.time.len(), 2001);
-        for (reuse, _, _, w) in &runs[..2] {
+        for (reuse, _, _, w) in &runs[1..] {
             assert_eq!(w.time, reference.time);
             for (k, sig) in reference.data.iter().enumerate() {
                 let swing = sig.iter().cloned().fold(f64::NEG_INFINITY, f64::max)

@@ -246,6 +246,8 @@ fn summary_json(
         "factorization_reuses": st.reuses,
         "newton_settled_early": st.settled_early,
         "newton_settled_linearized": st.settled_linearized,
+        "newton_settled_linearized_solve": st.settled_linearized_solve,
+        "loads": st.loads,
         "solver": sim.solver_kind(),
         "jacobian": sim.jacobian_reuse().name(),
         "ordering": sim.ordering(),
@@ -659,8 +661,17 @@ fn print_summary(
             st.factorizations, st.reuses, s.newton_iterations
         );
         println!(
-            "Newton solves accepted on the residual's test (no confirming solve): {}, of which {} on the residual taken from the load before (no load at the solution)",
-            st.settled_early, st.settled_linearized
+            "Newton solves accepted on the residual's test (no confirming solve): {}, of which {} on the residual taken from the load before (no load at the solution), {} of them one solve further on it",
+            st.settled_early, st.settled_linearized, st.settled_linearized_solve
+        );
+        println!(
+            "loads (every device evaluated): {}, {:.2} per accepted step",
+            st.loads,
+            if s.accepted > 0 {
+                st.loads as f64 / s.accepted as f64
+            } else {
+                0.0
+            }
         );
         println!(
             "Newton iterations per accepted step: {:.2}",

@@ -29,12 +29,16 @@ fn main() {
         if times.len() == 1 {
             let st = sim.stats();
             println!(
-                "{path}: {} unknowns, {} accepted, {} rejected, {} iterations, {} factorizations, {:.4} s (load {:.4}, factor {:.4}, solve {:.4})",
-                sim.unknowns(),
+                "{path}: {} unknowns ({} {} nnz), {} accepted, {} rejected, {} iterations, {} loads, {} factorizations, {} settled early ({} linearized, {} of them one solve further), {:.4} s (load {:.4}, factor {:.4}, solve {:.4})",
+                sim.unknowns(), sim.solver_kind(), sim.factor_nnz(),
                 s.accepted,
                 s.rejected,
                 s.newton_iterations,
+                st.loads,
                 st.factorizations,
+                st.settled_early,
+                st.settled_linearized,
+                st.settled_linearized_solve,
                 times[0],
                 st.load_seconds,
                 st.factor_seconds,

@@ -44,9 +44,12 @@ pub use tran::{OutputGrid, TranOptions, TranSummary};
 /// Work counters and time spent in each phase.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
-    /// Newton iterations (each one a load, a factorization or a reuse of one, and a solve).
-    /// A solve accepted by the residual's test ends with one load more than its iterations.
+    /// Newton iterations: each a solve (with a fresh factorization or a reuse of one), after a
+    /// load or, in transient analysis, on the residual taken to second order from the load
+    /// before ([`Stats::settled_linearized_solve`]).
     pub newton_iterations: usize,
+    /// Loads: assemblies of the system at an iterate, every device evaluated there.
+    pub loads: usize,
     /// Numeric factorizations.
     pub factorizations: usize,
     /// Accepted time points.
@@ -67,6 +70,11 @@ pub struct Stats {
     /// load before them (the linear devices' exactly, the junctions' to second order), with
     /// no load there at all.
     pub settled_linearized: usize,
+    /// Of `settled_linearized`, the solves that failed the residual's test at their result
+    /// and were accepted one solve further on that same residual, still with no load there:
+    /// the update from it solved with the held factorization passed SPICE's tests (counted
+    /// in `solves` and `newton_iterations`).
+    pub settled_linearized_solve: usize,
     /// Seconds in device evaluation and assembly (the static part's copy, every device's
     /// load, shunts, the Newton residual).
     pub load_seconds: f64,

@@ -5,8 +5,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::device::{
-    Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, JacobiStep, Layout,
-    LoadCtx, Mode, Resistors, Vccss, VoltageSources,
+    Capacitors, CurrentSources, Device, DiodeParams, Diodes, Inductors, Layout, LoadCtx, Mode,
+    NextUpdate, Resistors, Vccss, VoltageSources,
 };
 use crate::integrate::{Integrator, StateAlloc, States};
 use crate::matrix::{Pattern, PatternBuilder, Solver};
@@ -245,6 +245,10 @@ pub struct Simulator {
     /// take (see `audit_early`).
     #[cfg(test)]
     early_audit: EarlyAudit,
+    /// Tests: [`Simulator::solve_linearized`] leaves out the devices' own tests, so that the
+    /// audit can be seen to catch what they catch.
+    #[cfg(test)]
+    skip_linearized_device_tests: bool,
     /// Every device is linear (one exact step solves a time point).
     linear: bool,
     /// Position of each circuit element inside its device group (for changing values).
@@ -413,6 +417,8 @@ impl Simulator {
             early_margin: EARLY_MARGIN,
             #[cfg(test)]
             early_audit: EarlyAudit::default(),
+            #[cfg(test)]
+            skip_linearized_device_tests: false,
             refactor_rate: if n >= CHORD_COSTLY_FACTOR_UNKNOWNS {
                 0.4
             } else {
@@ -685,6 +691,7 @@ impl Simulator {
     /// limited its step.
     pub(crate) fn assemble(&mut self, ctx: &LoadCtx, x: &[f64]) -> bool {
         let t0 = self.clock.now();
+        self.stats.loads += 1;
         self.refresh_step(ctx);
         self.a.copy_from_slice(&self.step_a);
         self.b.copy_from_slice(&self.step_b);
@@ -736,7 +743,12 @@ impl Simulator {
     /// passed SPICE's tests or [`EARLY_MARGIN`] times the estimate would, the iterate is
     /// accepted as it stands, its devices' states already loaded there. It saves the
     /// confirming solve SPICE takes (SPICE's own tests look back at the last update; this one
-    /// also looks at the residual left). The returned count is the solves taken.
+    /// also looks at the residual left). After each solve the same test runs on the residual
+    /// at the solve's result taken from the load before it ([`Self::settles_linearized`]);
+    /// when that residual is trusted but the test fails, the next update is solved from it
+    /// with no load in between ([`Self::solve_linearized`]): the solution when it passes
+    /// SPICE's tests, else the iterate Newton goes on from. The returned count is the solves
+    /// taken.
     pub(crate) fn newton(
         &mut self,
         ctx: &mut LoadCtx,
@@ -764,6 +776,9 @@ impl Simulator {
         let early = ctx.mode == Mode::Tran
             && (n < CHORD_COSTLY_FACTOR_UNKNOWNS
                 || self.jacobian_reuse == JacobianReuse::WithinStep);
+        // the update after a solve taken from the residual there without a load (see
+        // `solve_linearized`): a chord step, at every size
+        let linearize = reuse;
         let mut last_passed = false;
         let mut prev_res = f64::INFINITY;
         for iter in 0..max_iter {
@@ -774,7 +789,7 @@ impl Simulator {
                 return Err(self.nonfinite_failure());
             }
             let t1 = self.clock.now();
-            if early && !limited {
+            if (early || linearize) && !limited {
                 self.rhs.copy_from_slice(&self.b);
             }
             // residual b − A·x into b (assembly); the solve turns it into the update. When
@@ -899,16 +914,51 @@ impl Simulator {
             }
             // Not converged on SPICE's tests: perhaps on the residual at the new iterate, taken
             // from this load's linearisation without loading there
-            let linearized = !converged && early && tested && self.settles_linearized(ctx, res);
-            x[1..=n].copy_from_slice(&self.b[1..=n]);
-            if linearized {
-                for d in self.devices.all() {
-                    d.settle(ctx, x, &mut self.states);
+            let linearized = if !converged && (early || linearize) && !limited {
+                self.settles_linearized(ctx, res, tested && early)
+            } else {
+                Linearized::Untrusted
+            };
+            match linearized {
+                Linearized::Accepted => {
+                    x[1..=n].copy_from_slice(&self.b[1..=n]);
+                    for d in self.devices.all() {
+                        d.settle(ctx, x, &mut self.states);
+                    }
+                    self.stats.settled_early += 1;
+                    self.stats.settled_linearized += 1;
+                    return Ok(iter + 1);
                 }
-                self.stats.settled_early += 1;
-                self.stats.settled_linearized += 1;
-                return Ok(iter + 1);
+                Linearized::Failed if linearize => {
+                    if let Some((norm2, passed)) = self.solve_linearized(ctx, x) {
+                        // a chord step's rule, as below: SPICE's tests and a rate ≤ 1/2
+                        let rate2 = norm2 / norm;
+                        if passed && rate2 <= 0.5 {
+                            #[cfg(test)]
+                            {
+                                self.b[1..=n].copy_from_slice(&x[1..=n]);
+                                self.audit_linearized(ctx);
+                            }
+                            for d in self.devices.all() {
+                                d.settle(ctx, x, &mut self.states);
+                            }
+                            self.stats.settled_early += 1;
+                            self.stats.settled_linearized += 1;
+                            self.stats.settled_linearized_solve += 1;
+                            return Ok(iter + 2);
+                        }
+                        // not yet: Newton goes on from y + Δ₂, a chord step further
+                        if rate2 > self.refactor_rate {
+                            refactor = true;
+                        }
+                        prev_norm = norm2;
+                        last_passed = passed;
+                        continue;
+                    }
+                }
+                _ => {}
             }
+            x[1..=n].copy_from_slice(&self.b[1..=n]);
             last_passed = passes.unwrap_or_else(|| tested && devices_pass(self));
             if converged {
                 if iter == 0 {
@@ -1004,7 +1054,7 @@ impl Simulator {
     /// from the last load ([`Device::converged_past`]: at the loaded point itself that is
     /// SPICE's test; one update past it, with the currents extrapolated there).
     fn next_step_passes(&self, ctx: &LoadCtx, x: &[f64], r: &[f64]) -> bool {
-        let step = JacobiStep {
+        let step = NextUpdate::Jacobi {
             r,
             a: &self.a,
             diag: self.pattern.diag_slots(),
@@ -1024,10 +1074,12 @@ impl Simulator {
     /// residual is what its update left); each nonlinear device adds what its linearisation
     /// leaves out to second order ([`Device::linearization_remainder`]), and its convergence
     /// test is taken with its currents extrapolated there ([`Device::converged_past`]).
-    /// Measured on random_network: about 7 in 10 time points stop here, each one load
+    /// Measured on random_network: two in three time points stop here, each one load
     /// (device evaluation, the matrix's copy) fewer. Tests audit every such acceptance
-    /// against a true load and solve, as the others.
-    fn settles_linearized(&mut self, ctx: &LoadCtx, res_x: f64) -> bool {
+    /// against a true load and solve, as the others. `tested`: whether the update to `x + Δ`
+    /// passed SPICE's tests; when it did not, the residual is only taken, for
+    /// [`Self::solve_linearized`].
+    fn settles_linearized(&mut self, ctx: &LoadCtx, res_x: f64, tested: bool) -> Linearized {
         let n = self.layout.unknowns();
         let (y, r) = (&self.b, &mut self.rhs);
         let symmetric = self.solver.factored_symmetric();
@@ -1039,18 +1091,75 @@ impl Simulator {
             .iter()
             .all(|d| d.linearization_remainder(ctx, y, r))
         {
-            return false;
+            return Linearized::Untrusted;
+        }
+        if !tested {
+            return Linearized::Failed;
         }
         let res = self.jacobi_norm(&self.rhs, &self.b);
         if !(res <= EARLY_CONTRACTION * res_x && res * self.early_margin <= 1.0) {
-            return false;
+            return Linearized::Failed;
         }
-        let pass = self.next_step_passes(ctx, &self.b, &self.rhs);
+        if !self.next_step_passes(ctx, &self.b, &self.rhs) {
+            return Linearized::Failed;
+        }
         #[cfg(test)]
-        if pass {
-            self.audit_linearized(ctx);
+        self.audit_linearized(ctx);
+        Linearized::Accepted
+    }
+
+    /// After [`Self::settles_linearized`] failed on a residual it trusts (in `rhs`, at the
+    /// iterate `y = x + Δ` in `b`): the next update solved from it with the held
+    /// factorization, `Δ₂ = F⁻¹·r`, with no load at `y`. This is the chord step Newton would
+    /// take from `y` after loading there, with the junctions' currents taken to second order
+    /// from the load at `x` instead of evaluated (the same expansion the residual's test
+    /// uses). Measured on random_network against a load and solve at `y`, over its 1,827
+    /// such solves: the two updates agree to 4.6e-4 of the tolerance at worst, and to 8.8e-8
+    /// on the 1,356 that pass the tests below.
+    /// Writes `y + Δ₂` to `x` and returns `Δ₂`'s scaled norm and whether it passes
+    /// SPICE's tests (scaled norm ≤ 1, every device's test with its currents extrapolated to
+    /// `y`); `None`, with `x` untouched, when `Δ₂` is not finite. The solve is counted as an
+    /// iteration.
+    fn solve_linearized(&mut self, ctx: &LoadCtx, x: &mut [f64]) -> Option<(f64, bool)> {
+        let n = self.layout.unknowns();
+        let t0 = self.clock.now();
+        self.solver.solve_plain(&mut self.rhs);
+        self.rhs[0] = 0.0;
+        self.stats.newton_iterations += 1;
+        self.stats.solves += 1;
+        self.stats.reuses += 1;
+        self.stats.solve_seconds += Clock::since(t0);
+        let (y, d) = (&self.b[1..=n], &self.rhs[1..=n]);
+        let (options, current) = (&self.options, &self.layout.current_flags()[1..=n]);
+        let mut norm = 0.0f64;
+        for ((&yi, &di), &cur) in y.iter().zip(d).zip(current) {
+            let tol = tolerance(options, cur, (yi + di).abs().max(yi.abs()));
+            // a NaN is kept: nothing compares above it
+            let r = di.abs() / tol;
+            if r > norm || r.is_nan() {
+                norm = r;
+            }
         }
-        pass
+        if !norm.is_finite() {
+            return None;
+        }
+        let step = NextUpdate::Solved(&self.rhs);
+        let (dev, y) = (self.devices.all(), &self.b);
+        #[cfg(test)]
+        let dev: &[&dyn Device] = if self.skip_linearized_device_tests {
+            &[]
+        } else {
+            &dev
+        };
+        let passed = norm <= 1.0 && dev.iter().all(|dv| dv.converged_past(ctx, y, &step));
+        for ((xi, &yi), &di) in x[1..=n]
+            .iter_mut()
+            .zip(&self.b[1..=n])
+            .zip(&self.rhs[1..=n])
+        {
+            *xi = yi + di;
+        }
+        Some((norm, passed))
     }
 
     /// Residual of the system assembled at `x`, the unknown where it is largest, and the
@@ -1221,6 +1330,17 @@ impl Simulator {
     }
 }
 
+/// What [`Simulator::settles_linearized`] made of the residual one update past the last load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Linearized {
+    /// The iterate passes the residual's test there: accepted.
+    Accepted,
+    /// The residual is trusted, the test failed.
+    Failed,
+    /// A junction moved too far for its expansion: no residual.
+    Untrusted,
+}
+
 /// What the audit of the residual's acceptance test saw (tests only).
 #[cfg(test)]
 #[derive(Debug, Clone, Default)]
@@ -1306,9 +1426,10 @@ mod tests {
         circuit::parse_str(&text, "random_network.cir").unwrap()
     }
 
-    fn run(c: &circuit::Circuit, margin: f64) -> Simulator {
+    fn run(c: &circuit::Circuit, margin: f64, linearized_device_tests: bool) -> Simulator {
         let mut sim = Simulator::new(c).unwrap();
         sim.early_margin = margin;
+        sim.skip_linearized_device_tests = !linearized_device_tests;
         let mut w = circuit::Waveforms::new("", "", Vec::new());
         sim.transient(c.tran().unwrap(), &TranOptions::default(), &c.title, &mut w)
             .unwrap();
@@ -1317,27 +1438,36 @@ mod tests {
 
     /// Every iterate accepted without a confirming solve is one that the confirming solve
     /// would have accepted: its next update passes SPICE's tests. That includes the iterates
-    /// accepted on the residual taken from the load before them (audited after a true load).
-    /// With the margin at 1 (the bare Jacobi estimate) the audit sees such updates fail, so
-    /// it can tell.
+    /// accepted on the residual taken from the load before them, and those one solve further
+    /// on that residual (each audited after a true load there). With the margin at 1 (the
+    /// bare Jacobi estimate), or without the devices' tests after the solve on the residual,
+    /// the audit sees such updates fail, so it can tell.
     #[test]
     fn residual_acceptance_leaves_what_one_more_solve_would_accept() {
         let c = random_network();
-        let sim = run(&c, EARLY_MARGIN);
+        let sim = run(&c, EARLY_MARGIN, true);
         let a = &sim.early_audit;
         assert_eq!(a.accepted, sim.stats.settled_early);
         assert!(a.accepted > 1000, "only {} accepted early", a.accepted);
-        // most on the residual taken from the load before, audited after a true load there
-        let lin = sim.stats.settled_linearized;
+        // most on the residual taken from the load before, audited after a true load there;
+        // measured: 1,965 of 2,053, 564 of them one solve further
+        let st = &sim.stats;
+        let (lin, solved) = (st.settled_linearized, st.settled_linearized_solve);
         assert!(
             lin > 1000,
             "only {lin} accepted on the load before's residual"
         );
+        assert!(solved > 300, "only {solved} accepted one solve further");
+        // measured: none failed, the worst next update at 0.57 of the tolerance
         assert_eq!(a.failed, 0, "{a:?}");
         assert!(a.worst < 1.0, "{a:?}");
-        let bare = run(&c, 1.0);
+        let bare = run(&c, 1.0, true);
         let b = &bare.early_audit;
         assert!(b.failed > 0, "the bare estimate never failed: {b:?}");
+        // measured: 193 of 2,091 failed (a junction's current test)
+        let untested = run(&c, EARLY_MARGIN, false);
+        let u = &untested.early_audit;
+        assert!(u.failed > 0, "no device test was needed: {u:?}");
     }
 
     /// Each policy's name reads back as that policy; another name is refused, naming the

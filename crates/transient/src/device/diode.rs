@@ -3,7 +3,7 @@
 //! series resistance on an internal node, depletion and diffusion charge, and `pnjlim`
 //! junction limiting of each Newton step.
 
-use super::{bind_g, declare_g, stamp_g, Device, JacobiStep, Layout, LoadCtx, Mode};
+use super::{bind_g, declare_g, stamp_g, Device, Layout, LoadCtx, Mode, NextUpdate};
 use crate::integrate::{StateAlloc, States};
 use crate::matrix::{Pattern, PatternBuilder};
 use circuit::{DiodeModel, VT_27C};
@@ -470,7 +470,7 @@ impl Device for Diodes {
     /// SPICE's current test ([`Diodes::convergence_margin`]) on the update `step` from `x`,
     /// with the junction's current and conductance at `x` extrapolated from the last load:
     /// `gd + g′·Δv` and `id + (gd + ½·g′·Δv)·Δv`.
-    fn converged_past(&self, ctx: &LoadCtx, x: &[f64], step: &JacobiStep) -> bool {
+    fn converged_past(&self, ctx: &LoadCtx, x: &[f64], step: &NextUpdate) -> bool {
         (0..self.name.len()).all(|k| {
             let (na, nk) = (self.anode_int[k], self.cathode[k]);
             let dv = (x[na] - x[nk]) - self.vd[k];
@@ -672,13 +672,14 @@ mod tests {
             let one = [1.0];
             let passes_past = |e: f64| {
                 let r = [0.0, e];
-                let step = JacobiStep {
+                let step = NextUpdate::Jacobi {
                     r: &r,
                     a: &one,
                     diag: &[0],
                     margin: 1.0,
                 };
                 d.converged_past(&ctx, &x1, &step)
+                    && d.converged_past(&ctx, &x1, &NextUpdate::Solved(&r))
             };
             assert!(passes_past(0.99 * lo), "v = {v}: bound {lo:e}");
             assert!(!passes_past(1.01 * lo), "v = {v}: bound {lo:e}");

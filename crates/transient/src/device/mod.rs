@@ -144,33 +144,44 @@ pub struct LoadCtx {
     pub trtol: f64,
 }
 
-/// The Jacobi estimate of Newton's next update from an iterate whose residual is `r`:
-/// `margin · r_i / A_ii` at unknown `i`, zero at ground and where the diagonal is zero (a
-/// voltage source's branch row). Evaluated only where a device asks for it.
+/// Newton's next update from an iterate, as a device's convergence test sees it
+/// ([`Device::converged_past`]): estimated from the residual there, or solved.
 #[derive(Debug, Clone, Copy)]
-pub struct JacobiStep<'a> {
-    /// Residual, index 0 ground.
-    pub r: &'a [f64],
-    /// Matrix values.
-    pub a: &'a [f64],
-    /// Slots of the diagonal, unknown `i` at index `i − 1` ([`Pattern::diag_slots`]).
-    pub diag: &'a [usize],
-    /// Factor on the estimate.
-    pub margin: f64,
+pub enum NextUpdate<'a> {
+    /// The Jacobi estimate from the residual `r`: `margin · r_i / A_ii` at unknown `i`, zero
+    /// at ground and where the diagonal is zero (a voltage source's branch row). Evaluated
+    /// only where a device asks for it.
+    Jacobi {
+        /// Residual, index 0 ground.
+        r: &'a [f64],
+        /// Matrix values.
+        a: &'a [f64],
+        /// Slots of the diagonal, unknown `i` at index `i − 1` ([`Pattern::diag_slots`]).
+        diag: &'a [usize],
+        /// Factor on the estimate.
+        margin: f64,
+    },
+    /// The update a solve gave, index 0 ground (zero).
+    Solved(&'a [f64]),
 }
 
-impl JacobiStep<'_> {
-    /// The estimated update of unknown `i`.
+impl NextUpdate<'_> {
+    /// The update of unknown `i`.
     #[inline]
     pub fn at(&self, i: usize) -> f64 {
         if i == 0 {
             return 0.0;
         }
-        let d = self.a[self.diag[i - 1]];
-        if d == 0.0 {
-            0.0
-        } else {
-            self.margin * self.r[i] / d
+        match *self {
+            NextUpdate::Jacobi { r, a, diag, margin } => {
+                let d = a[diag[i - 1]];
+                if d == 0.0 {
+                    0.0
+                } else {
+                    margin * r[i] / d
+                }
+            }
+            NextUpdate::Solved(d) => d[i],
         }
     }
 }
@@ -232,7 +243,7 @@ pub trait Device: Send + Sync {
     /// extrapolated along their slopes from the last load (see
     /// [`Device::linearization_remainder`]; at the loaded point they are the load's). A linear
     /// device passes; a nonlinear device that does not implement this refuses.
-    fn converged_past(&self, _ctx: &LoadCtx, _x: &[f64], _step: &JacobiStep) -> bool {
+    fn converged_past(&self, _ctx: &LoadCtx, _x: &[f64], _step: &NextUpdate) -> bool {
         self.is_linear()
     }
     /// The instance that fails its convergence test at `x` by the widest margin, with that

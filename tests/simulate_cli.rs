@@ -375,6 +375,16 @@ fn stats_split_the_time_and_agree_with_the_summary() {
         (per_step - iterations / accepted).abs() <= 0.005,
         "{per_step} vs {iterations} / {accepted}"
     );
+    // some solves follow no load: they were solved from the residual taken from the load
+    // before (each time point also has at least one load)
+    let loads = numbers(line("loads (every device evaluated):"));
+    assert!(
+        loads[0] >= accepted && loads[0] < iterations,
+        "{loads:?} loads, {accepted} steps, {iterations} iterations"
+    );
+    assert!((loads[1] - loads[0] / accepted).abs() <= 0.005, "{loads:?}");
+    let settled = numbers(line("Newton solves accepted on the residual's test"));
+    assert!(settled[2] > 0.0, "none one solve further: {settled:?}");
 }
 
 #[test]

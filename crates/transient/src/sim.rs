@@ -878,10 +878,10 @@ impl Simulator {
                     });
                 }
                 let tol = tolerance(options, cur, new.abs().max(xi.abs()));
-                // every value here is finite: a plain comparison, not NaN-aware `max`
-                let r = d.abs() / tol;
-                if r > norm {
-                    norm = r;
+                // every value here is finite: a plain comparison, not NaN-aware `max`; the
+                // division only where the largest ratio grows
+                if d.abs() > norm * tol {
+                    norm = d.abs() / tol;
                 }
                 *bi = new;
             }
@@ -1130,18 +1130,17 @@ impl Simulator {
         self.stats.reuses += 1;
         self.stats.solve_seconds += Clock::since(t0);
         let (y, d) = (&self.b[1..=n], &self.rhs[1..=n]);
+        if !all_finite(d) {
+            return None;
+        }
         let (options, current) = (&self.options, &self.layout.current_flags()[1..=n]);
         let mut norm = 0.0f64;
         for ((&yi, &di), &cur) in y.iter().zip(d).zip(current) {
             let tol = tolerance(options, cur, (yi + di).abs().max(yi.abs()));
-            // a NaN is kept: nothing compares above it
-            let r = di.abs() / tol;
-            if r > norm || r.is_nan() {
-                norm = r;
+            // the division only where the largest ratio grows
+            if di.abs() > norm * tol {
+                norm = di.abs() / tol;
             }
-        }
-        if !norm.is_finite() {
-            return None;
         }
         let step = NextUpdate::Solved(&self.rhs);
         let (dev, y) = (self.devices.all(), &self.b);

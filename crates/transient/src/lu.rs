@@ -426,9 +426,9 @@ impl StaticLu {
         unsafe {
             gather(w, b, &self.perm);
             // L (unit lower), row by row: each row's dot product with the rows solved before it
-            substitute::<false>(w, &self.rp, &self.row_col, &self.lrow, dinv, 0..n);
+            substitute::<false, false>(w, &self.rp, &self.row_col, &self.lrow, dinv);
             // U = D + strict upper, rows stored as columns of `ux`, from the last row up
-            substitute::<true>(w, &self.lp, &self.li, &self.ux, dinv, (0..n).rev());
+            substitute::<true, true>(w, &self.lp, &self.li, &self.ux, dinv);
             scatter(w, b, &self.perm);
         }
     }
@@ -442,8 +442,8 @@ impl StaticLu {
         // SAFETY: as in `solve`
         unsafe {
             gather(w, b, &self.perm);
-            substitute::<true>(w, &self.rp, &self.row_col, &self.urow, dinv, 0..n);
-            substitute::<false>(w, &self.lp, &self.li, &self.lx, dinv, (0..n).rev());
+            substitute::<true, false>(w, &self.rp, &self.row_col, &self.urow, dinv);
+            substitute::<false, true>(w, &self.lp, &self.li, &self.lx, dinv);
             scatter(w, b, &self.perm);
         }
     }
@@ -533,29 +533,55 @@ unsafe fn scatter(w: &[f64], b: &mut [f64], perm: &[usize]) {
     }
 }
 
-/// One triangular substitution, the rows in the order `rows`: row `k` holds the entries
-/// `ptr[k]..ptr[k + 1]` of `idx`/`vals`, and `w[k]` becomes `w[k]` minus their dot product
-/// with `w` (in four partial sums, [`sparse_dot`]), times `dinv[k]` when `SCALE`.
+/// One triangular substitution: row `k` holds the entries `ptr[k]..ptr[k + 1]` of
+/// `idx`/`vals`, and `w[k]` becomes `w[k]` minus their dot product with `w`, times `dinv[k]`
+/// when `SCALE`; the rows from the first up, or from the last down when `BACK`.
+///
+/// Each row waits for the rows it names, and in the dense trailing block of the factor
+/// (the top of the elimination tree) for the row solved just before it: a chain of rows. So
+/// the entry naming the row solved last of those it names (the largest index going up, the
+/// smallest going down; the indices of a row ascend) is taken apart: the dot product of the
+/// others ([`sparse_dot`], four partial sums) runs ahead, and the chain from one row to the
+/// next is a multiplication and a subtraction (and the scaling), not the partial sums'
+/// reduction as well. Measured on random_network's transient: 2% faster (the solve about a
+/// tenth).
 ///
 /// # Safety
 /// `ptr` has an entry past every row, its ranges lie within `idx` and `vals`, every index is
 /// below `w.len()`, and with `SCALE` every row is below `dinv.len()` (the factor's structure,
 /// checked by [`StaticLu::new`]).
 #[inline]
-unsafe fn substitute<const SCALE: bool>(
+unsafe fn substitute<const SCALE: bool, const BACK: bool>(
     w: &mut [f64],
     ptr: &[usize],
     idx: &[u32],
     vals: &[f64],
     dinv: &[f64],
-    rows: impl Iterator<Item = usize>,
 ) {
-    for k in rows {
-        unsafe {
-            let (p0, p1) = (*ptr.get_unchecked(k), *ptr.get_unchecked(k + 1));
-            let d = sparse_dot(idx.get_unchecked(p0..p1), vals.get_unchecked(p0..p1), w);
-            let v = *w.get_unchecked(k) - d;
-            *w.get_unchecked_mut(k) = if SCALE { v * *dinv.get_unchecked(k) } else { v };
+    let n = ptr.len() - 1;
+    let row = |w: &mut [f64], k: usize| unsafe {
+        let (p0, p1) = (*ptr.get_unchecked(k), *ptr.get_unchecked(k + 1));
+        let v = if p0 == p1 {
+            *w.get_unchecked(k)
+        } else {
+            let (q, r0, r1) = if BACK {
+                (p0, p0 + 1, p1)
+            } else {
+                (p1 - 1, p0, p1 - 1)
+            };
+            let d = sparse_dot(idx.get_unchecked(r0..r1), vals.get_unchecked(r0..r1), w);
+            let last = *vals.get_unchecked(q) * *w.get_unchecked(*idx.get_unchecked(q) as usize);
+            (*w.get_unchecked(k) - d) - last
+        };
+        *w.get_unchecked_mut(k) = if SCALE { v * *dinv.get_unchecked(k) } else { v };
+    };
+    if BACK {
+        for k in (0..n).rev() {
+            row(w, k);
+        }
+    } else {
+        for k in 0..n {
+            row(w, k);
         }
     }
 }

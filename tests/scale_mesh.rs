@@ -245,9 +245,12 @@ fn rounded_solves_converge_to_the_same_waveforms() {
 /// A fresh factorization at each time point (`JacobianReuse::WithinStep`) gives fewer than
 /// two Newton iterations per step on the mesh where the Cholesky path runs (150 × 150 nodes,
 /// 50 fixed steps: 83 iterations, the operating point's included), where the factorization
-/// kept across steps (the default) takes 145 with 25 factorizations (and 91 loads: 38 time
-/// points end one solve past their last load, `Stats::settled_linearized_solve`); every node
-/// agrees to 1e-4 of its swing (measured: at most 4.8e-5, what the Newton tolerances leave).
+/// kept across steps (the default) takes 133 with fewer than half the factorizations. Every
+/// node agrees at every point to a quarter of the Newton tolerance there, `reltol·|v| +
+/// vntol`, the error each run's points are solved to (measured: at most 0.099 of it; 0.17
+/// before the residual's tests ran at this size). Measured over each node's swing instead,
+/// the largest difference is 2.0e-4 (4.8e-5 before), on a node that swings 23 mV near 0 V,
+/// where the tolerance is mostly `vntol`: the swing is not what Newton controls.
 #[test]
 fn a_factorization_per_step_takes_under_two_iterations_per_step() {
     let deck = mesh::mesh_deck_steps(150, "current", 50);
@@ -270,9 +273,16 @@ fn a_factorization_per_step_takes_under_two_iterations_per_step() {
         "{across:?}"
     );
     assert_eq!(w_within.time, w_across.time);
-    for (a, b) in w_within.data.iter().zip(&w_across.data) {
-        let (worst, swing) = worst_and_swing(a, b);
-        assert!(worst <= 1e-4 * swing, "{worst:e} of {swing:e}");
+    // the Newton tolerance of a node voltage: what each run's every point is solved to
+    let o = &ckt.options;
+    let tol = |x: f64, y: f64| o.reltol * x.abs().max(y.abs()) + o.vntol;
+    for (k, (a, b)) in w_within.data.iter().zip(&w_across.data).enumerate() {
+        for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 0.25 * tol(x, y),
+                "node {k}, point {i}: {x} against {y}"
+            );
+        }
     }
 }
 

@@ -736,8 +736,7 @@ impl Simulator {
     /// has its devices' states carried to it ([`Device::settle`]: a diode's charge along its
     /// slope), so that integration states match the solution without another load.
     ///
-    /// In a transient analysis of fewer than [`CHORD_COSTLY_FACTOR_UNKNOWNS`] unknowns each
-    /// load also tests the iterate it is at, before any solve there: the residual is turned
+    /// In a transient analysis each load also tests the iterate it is at, before any solve there: the residual is turned
     /// into the update a Jacobi step would take; when that has shrunk by [`EARLY_CONTRACTION`]
     /// from the last iterate's, no junction is limited, and either the update that led here
     /// passed SPICE's tests or [`EARLY_MARGIN`] times the estimate would, the iterate is
@@ -767,15 +766,15 @@ impl Simulator {
         // transient steps only: an operating point is solved once, and its last iterate is
         // kept quadratically close to the solution (gradients and the analytic tests rely on
         // that; measured: a diode at 10 V through 1 kΩ lands 2.5e-7 V off without it, within
-        // reltol but not within Newton's own last step). Below CHORD_COSTLY_FACTOR_UNKNOWNS
-        // only, unless each time point starts from a fresh factorization: at 100,000
-        // unknowns (examples/scale's mesh, 1,006 steps) 380 steps were accepted on it, about
-        // 300 solves fewer, but the residual's norm at every load took the assembly from 8.2
-        // to 11.4 s, and the run was not faster; with a factorization per time point (200
-        // fixed steps) it saves 63 of 426 iterations, each a load and a solve.
-        let early = ctx.mode == Mode::Tran
-            && (n < CHORD_COSTLY_FACTOR_UNKNOWNS
-                || self.jacobian_reuse == JacobianReuse::WithinStep);
+        // reltol but not within Newton's own last step). At every size: until the linearized
+        // solve below, the residual one update further was taken for this test alone, and at
+        // 100,000 unknowns (examples/scale's mesh, 1,006 steps) it took the assembly from 8.2
+        // to 11.4 s and the run was not faster, so the test ran below
+        // CHORD_COSTLY_FACTOR_UNKNOWNS only (and with a factorization per time point); now
+        // that product is taken for the solve anyway, and on the same mesh (1,000 fixed
+        // steps, the factorization kept across steps) the test cut the iterations from 3,451
+        // to 3,085 and the transient from 32.8–34.0 s to 28.0–33.6 s (four runs each, in turn)
+        let early = ctx.mode == Mode::Tran;
         // the update after a solve taken from the residual there without a load (see
         // `solve_linearized`): a chord step, at every size
         let linearize = reuse;

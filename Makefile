@@ -52,7 +52,7 @@ bench-ngspice: setup
 # the diode mesh at 1k, 10k and 100k nodes, both Jacobian policies, ngspice on the 1k deck:
 # docs/scaling.md (its hand-written notes from "## History" on are kept)
 bench-scale: setup
-	$(CARGO) run --release --example scale -- --sizes 1000,10000,100000 --drives current --jacobian across,within --ngspice-max 1000 --out docs/scaling.md
+	$(CARGO) run --release --example scale -- --sizes 1000,10000,100000 --drives current --jacobian across,within --ngspice-max 1024 --out docs/scaling.md
 
 # training examples/s of both engines on Iris and digits, 1 and 2 threads: docs/training-performance.md
 bench-training: setup

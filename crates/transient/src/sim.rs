@@ -57,9 +57,9 @@ pub enum JacobianReuse {
     /// from a fresh Jacobian, and Newton needs about two iterations per point: the factored
     /// step, then the one that confirms it (or, when the residual one update further already
     /// passes, none; see [`EARLY_MARGIN`]). Measured on the 100,000-node mesh of
-    /// `examples/scale` (1,000 fixed steps, three or four runs of each on one machine): 1.95
-    /// iterations per step and 82–83% of the transient in factorizations and solves, in
-    /// 43.8–50.2 s, against 3.34, 66–69% and 30.8–40.4 s with [`JacobianReuse::AcrossSteps`]
+    /// `examples/scale` (1,000 fixed steps, two runs of each on one machine, 2026-12-07): 1.95
+    /// iterations per step and 84% of the transient in factorizations and solves, in
+    /// 46.8–49.5 s, against 3.08, 66% and 32.1–37.8 s with [`JacobianReuse::AcrossSteps`]
     /// (docs/scaling.md).
     WithinStep,
     /// A factorization is kept across iterations and time points while chord steps with it

@@ -253,6 +253,16 @@ fn current_test(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> f64 {
     }
 }
 
+/// Whether [`current_test`] passes (its ratio at most 1), by a comparison instead of the
+/// division: it runs for every junction at every convergence test. False for non-finite
+/// values, as the ratio's NaN fails.
+#[inline]
+fn current_passes(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> bool {
+    let cdhat = id + gd * delvd;
+    let tol = ctx.reltol * cdhat.abs().max(id.abs()) + ctx.abstol;
+    (cdhat - id).abs() <= tol && tol.is_finite()
+}
+
 /// A junction's second-order expansion from its last load is trusted for moves of up to this
 /// fraction of the voltage over which its curvature changes (N·Vt in forward bias and
 /// breakdown, |vd| in reverse, VJ − vd for the depletion charge): the third-order term is
@@ -424,7 +434,10 @@ impl Device for Diodes {
         }
     }
     fn converged(&self, ctx: &LoadCtx, x: &[f64]) -> bool {
-        (0..self.name.len()).all(|k| self.convergence_margin(ctx, x, k) <= 1.0)
+        (0..self.name.len()).all(|k| {
+            let vd = x[self.anode_int[k]] - x[self.cathode[k]];
+            current_passes(ctx, self.id[k], self.gd[k], vd - self.vd[k])
+        })
     }
     /// Each junction's current and charge at `x` to second order from the last load,
     /// `½·(g′ + ag0·C′)·Δv²` beyond the linearisation (see [`Diodes::g_slope`]).
@@ -479,7 +492,7 @@ impl Device for Diodes {
             };
             let gd = self.gd[k] + g2 * dv;
             let id = self.id[k] + (self.gd[k] + 0.5 * g2 * dv) * dv;
-            current_test(ctx, id, gd, step.at(na) - step.at(nk)) <= 1.0
+            current_passes(ctx, id, gd, step.at(na) - step.at(nk))
         })
     }
     fn worst_convergence(&self, ctx: &LoadCtx, x: &[f64]) -> Option<(usize, f64)> {
@@ -531,6 +544,40 @@ impl Device for Diodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The comparison the convergence tests use gives the verdict of SPICE's ratio, `≤ 1`,
+    /// wherever the ratio is not within rounding of 1, over currents, conductances and moves
+    /// of many sizes and both signs; a non-finite value fails both ways.
+    #[test]
+    fn current_passes_is_the_ratio_at_most_one() {
+        let ctx = loaded_junction(None).1;
+        let mut seen = [0usize; 2];
+        let sizes = [0.0, 1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1.0];
+        for &id in &sizes {
+            for &gd in &[1e-12, 1e-6, 1e-3, 0.03, 1.0] {
+                for &dv in &[0.0, 1e-9, 3e-7, 1e-6, 1e-5, 1e-3, 0.1] {
+                    for (si, sd) in [(1.0, 1.0), (-1.0, 1.0), (1.0, -1.0), (-1.0, -1.0)] {
+                        let (id, dv) = (si * id, sd * dv);
+                        let m = current_test(&ctx, id, gd, dv);
+                        if (m - 1.0).abs() > 1e-12 {
+                            assert_eq!(
+                                current_passes(&ctx, id, gd, dv),
+                                m <= 1.0,
+                                "{id} {gd} {dv}"
+                            );
+                            seen[usize::from(m <= 1.0)] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen[0] > 100 && seen[1] > 100, "{seen:?}");
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(!current_passes(&ctx, bad, 1e-3, 1e-6));
+            assert!(!current_passes(&ctx, 1e-3, bad, 1e-6));
+            assert!(!current_passes(&ctx, 1e-3, 1e-3, bad));
+        }
+    }
 
     /// `settle` carries the charge a load left at the junction voltage `v` to the solution
     /// at `v + δ` along its slope: against a fresh load at `v + δ` the charge and its

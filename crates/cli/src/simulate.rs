@@ -664,22 +664,22 @@ fn print_summary(
             "Newton solves accepted on the residual's test (no confirming solve): {}, of which {} on the residual taken from the load before (no load at the solution), {} of them one solve further on it",
             st.settled_early, st.settled_linearized, st.settled_linearized_solve
         );
+        // a count per accepted step (0 when none was accepted)
+        let per_step = |count: usize| {
+            if s.accepted > 0 {
+                count as f64 / s.accepted as f64
+            } else {
+                0.0
+            }
+        };
         println!(
             "loads (every device evaluated): {}, {:.2} per accepted step",
             st.loads,
-            if s.accepted > 0 {
-                st.loads as f64 / s.accepted as f64
-            } else {
-                0.0
-            }
+            per_step(st.loads)
         );
         println!(
             "Newton iterations per accepted step: {:.2}",
-            if s.accepted > 0 {
-                s.newton_iterations as f64 / s.accepted as f64
-            } else {
-                0.0
-            }
+            per_step(s.newton_iterations)
         );
     }
 }

@@ -775,9 +775,6 @@ impl Simulator {
         // steps, the factorization kept across steps) the test cut the iterations from 3,451
         // to 3,085 and the transient from 32.8–34.0 s to 28.0–33.6 s (four runs each, in turn)
         let early = ctx.mode == Mode::Tran;
-        // the update after a solve taken from the residual there without a load (see
-        // `solve_linearized`): a chord step, at every size
-        let linearize = reuse;
         let mut last_passed = false;
         let mut prev_res = f64::INFINITY;
         for iter in 0..max_iter {
@@ -788,7 +785,7 @@ impl Simulator {
                 return Err(self.nonfinite_failure());
             }
             let t1 = self.clock.now();
-            if (early || linearize) && !limited {
+            if early && !limited {
                 self.rhs.copy_from_slice(&self.b);
             }
             // residual b − A·x into b (assembly); the solve turns it into the update. When
@@ -913,49 +910,51 @@ impl Simulator {
             }
             // Not converged on SPICE's tests: perhaps on the residual at the new iterate, taken
             // from this load's linearisation without loading there
-            let linearized = if !converged && (early || linearize) && !limited {
-                self.settles_linearized(ctx, res, tested && early)
+            let linearized = if !converged && early && !limited {
+                self.settles_linearized(ctx, res, tested)
             } else {
                 Linearized::Untrusted
             };
-            match linearized {
+            // the solves taken when the point is settled from the load before, with no load
+            // at the solution: at x + Δ, or one solve further
+            let settled = match linearized {
                 Linearized::Accepted => {
                     x[1..=n].copy_from_slice(&self.b[1..=n]);
-                    for d in self.devices.all() {
-                        d.settle(ctx, x, &mut self.states);
-                    }
-                    self.stats.settled_early += 1;
-                    self.stats.settled_linearized += 1;
-                    return Ok(iter + 1);
+                    Some(iter + 1)
                 }
-                Linearized::Failed if linearize => {
-                    if let Some((norm2, passed)) = self.solve_linearized(ctx, x) {
-                        // a chord step's rule, as below: SPICE's tests and a rate ≤ 1/2
-                        let rate2 = norm2 / norm;
-                        if passed && rate2 <= 0.5 {
-                            #[cfg(test)]
-                            {
-                                self.b[1..=n].copy_from_slice(&x[1..=n]);
-                                self.audit_linearized(ctx);
-                            }
-                            for d in self.devices.all() {
-                                d.settle(ctx, x, &mut self.states);
-                            }
-                            self.stats.settled_early += 1;
-                            self.stats.settled_linearized += 1;
-                            self.stats.settled_linearized_solve += 1;
-                            return Ok(iter + 2);
+                // the solve from that residual (`solve_linearized`) is a chord step: not
+                // where every iteration is to refactor
+                Linearized::Failed if reuse => match self.solve_linearized(ctx, x) {
+                    // a chord step's rule, as below: SPICE's tests and a rate ≤ 1/2
+                    Some((norm2, passed)) if passed && norm2 / norm <= 0.5 => {
+                        #[cfg(test)]
+                        {
+                            self.b[1..=n].copy_from_slice(&x[1..=n]);
+                            self.audit_linearized(ctx);
                         }
-                        // not yet: Newton goes on from y + Δ₂, a chord step further
-                        if rate2 > self.refactor_rate {
+                        self.stats.settled_linearized_solve += 1;
+                        Some(iter + 2)
+                    }
+                    // not yet: Newton goes on from y + Δ₂, a chord step further
+                    Some((norm2, passed)) => {
+                        if norm2 / norm > self.refactor_rate {
                             refactor = true;
                         }
                         prev_norm = norm2;
                         last_passed = passed;
                         continue;
                     }
+                    None => None,
+                },
+                _ => None,
+            };
+            if let Some(solves) = settled {
+                for d in self.devices.all() {
+                    d.settle(ctx, x, &mut self.states);
                 }
-                _ => {}
+                self.stats.settled_early += 1;
+                self.stats.settled_linearized += 1;
+                return Ok(solves);
             }
             x[1..=n].copy_from_slice(&self.b[1..=n]);
             last_passed = passes.unwrap_or_else(|| tested && devices_pass(self));

@@ -243,9 +243,8 @@ impl Diodes {
 /// over `reltol·max(|id + gd·delvd|, |id|) + abstol` (≤ 1 passes; NaN when not finite).
 #[inline]
 fn current_test(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> f64 {
-    let cdhat = id + gd * delvd;
-    let tol = ctx.reltol * cdhat.abs().max(id.abs()) + ctx.abstol;
-    let m = (cdhat - id).abs() / tol;
+    let (change, tol) = current_change(ctx, id, gd, delvd);
+    let m = change / tol;
     if m.is_finite() {
         m
     } else {
@@ -258,9 +257,18 @@ fn current_test(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> f64 {
 /// values, as the ratio's NaN fails.
 #[inline]
 fn current_passes(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> bool {
+    let (change, tol) = current_change(ctx, id, gd, delvd);
+    change <= tol && tol.is_finite()
+}
+
+/// The predicted change of a junction's current for a move `delvd`, `|gd·delvd|` (taken as
+/// SPICE takes it, `|ĉ − id|` with `ĉ = id + gd·delvd`), and its tolerance,
+/// `reltol·max(|ĉ|, |id|) + abstol`: [`current_test`]'s two sides.
+#[inline]
+fn current_change(ctx: &LoadCtx, id: f64, gd: f64, delvd: f64) -> (f64, f64) {
     let cdhat = id + gd * delvd;
     let tol = ctx.reltol * cdhat.abs().max(id.abs()) + ctx.abstol;
-    (cdhat - id).abs() <= tol && tol.is_finite()
+    ((cdhat - id).abs(), tol)
 }
 
 /// A junction's second-order expansion from its last load is trusted for moves of up to this
@@ -294,8 +302,13 @@ impl Diodes {
     /// NaN when either is not finite).
     #[inline]
     fn convergence_margin(&self, ctx: &LoadCtx, x: &[f64], k: usize) -> f64 {
-        let vd = x[self.anode_int[k]] - x[self.cathode[k]];
-        current_test(ctx, self.id[k], self.gd[k], vd - self.vd[k])
+        current_test(ctx, self.id[k], self.gd[k], self.moved(x, k))
+    }
+
+    /// How far junction `k`'s voltage at `x` is from its last load's.
+    #[inline]
+    fn moved(&self, x: &[f64], k: usize) -> f64 {
+        (x[self.anode_int[k]] - x[self.cathode[k]]) - self.vd[k]
     }
 }
 
@@ -425,7 +438,7 @@ impl Device for Diodes {
             return;
         }
         for k in 0..self.name.len() {
-            let dv = (x[self.anode_int[k]] - x[self.cathode[k]]) - self.vd[k];
+            let dv = self.moved(x, k);
             if dv != 0.0 && self.p[k].has_charge() {
                 let s = self.state[k];
                 st.s[0][s] += self.cap[k] * dv;
@@ -434,10 +447,7 @@ impl Device for Diodes {
         }
     }
     fn converged(&self, ctx: &LoadCtx, x: &[f64]) -> bool {
-        (0..self.name.len()).all(|k| {
-            let vd = x[self.anode_int[k]] - x[self.cathode[k]];
-            current_passes(ctx, self.id[k], self.gd[k], vd - self.vd[k])
-        })
+        (0..self.name.len()).all(|k| current_passes(ctx, self.id[k], self.gd[k], self.moved(x, k)))
     }
     /// Each junction's current and charge at `x` to second order from the last load,
     /// `½·(g′ + ag0·C′)·Δv²` beyond the linearisation (see [`Diodes::g_slope`]).
@@ -446,7 +456,7 @@ impl Device for Diodes {
         let ag0 = if tran { ctx.integ.ag0() } else { 0.0 };
         for k in 0..self.name.len() {
             let (na, nk) = (self.anode_int[k], self.cathode[k]);
-            let dv = (x[na] - x[nk]) - self.vd[k];
+            let dv = self.moved(x, k);
             if dv == 0.0 {
                 continue;
             }
@@ -486,7 +496,7 @@ impl Device for Diodes {
     fn converged_past(&self, ctx: &LoadCtx, x: &[f64], step: &NextUpdate) -> bool {
         (0..self.name.len()).all(|k| {
             let (na, nk) = (self.anode_int[k], self.cathode[k]);
-            let dv = (x[na] - x[nk]) - self.vd[k];
+            let dv = self.moved(x, k);
             let Some(g2) = self.g_slope(ctx, k, dv) else {
                 return false;
             };

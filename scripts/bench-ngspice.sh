@@ -11,10 +11,15 @@
 # the first 1% of the run).
 #
 # Environment: FREQPROP (a freqprop binary to use instead of building one), OUT (work dir,
-# default out/bench-ngspice), DOC (default docs/performance.md), REPEAT (runs of each
-# program per deck, alternating, median reported; default 3), REPEAT_SMALL (runs per deck
-# when both medians are under 0.2 s, where a millisecond of noise is several percent of the
-# ratio; default 15).
+# default out/bench-ngspice), DOC (default docs/performance.md), REPEAT (the fewest runs of
+# each program per deck, alternating, median reported; default 9), MIN_SECONDS (more turns,
+# up to REPEAT_MAX (default 31), until freqprop's runs of a deck add up to this many seconds;
+# default 3: like hyperfine's 3 s, so that a burst of a shared machine's noise covers few of
+# a fast deck's runs), REPEAT_SMALL (the fewest runs when both medians are under 0.2 s, where
+# a millisecond of noise is several percent of the ratio; default 15). Times are taken with
+# bash's $EPOCHREALTIME: no process is started inside the timed window. DECKS (names of
+# decks, space separated, e.g. "random_network mesh30"): only these (a check; the whole
+# corpus by default).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,9 +34,16 @@ if [ -z "${FREQPROP:-}" ]; then
 fi
 [ -x "$FREQPROP" ] || { echo "bench-ngspice: no freqprop binary at $FREQPROP" >&2; exit 1; }
 
-repeat=${REPEAT:-3}
+repeat=${REPEAT:-9}
 repeat_small=${REPEAT_SMALL:-15}
-now() { date +%s.%N; }
+repeat_max=${REPEAT_MAX:-31}
+min_seconds=${MIN_SECONDS:-3}
+[ "$repeat_max" -ge "$repeat" ] || repeat_max=$repeat
+[ -n "${EPOCHREALTIME:-}" ] || { echo "bench-ngspice: needs bash 5 (\$EPOCHREALTIME)" >&2; exit 1; }
+# $EPOCHREALTIME is the wall clock in seconds from a shell variable: no process started
+# (date(1) inside the timed window added a millisecond to each run). Its decimal point
+# follows LC_NUMERIC
+export LC_NUMERIC=C
 median() { python3 -c "import statistics, sys; print('%.3f' % statistics.median(map(float, sys.argv[1:])))" "$@"; }
 least() { python3 -c "import sys; print('%.3f' % min(map(float, sys.argv[1:])))" "$@"; }
 # freqprop's seconds ($2) over ngspice's ($1), to three decimals
@@ -55,7 +67,16 @@ PY
 
 rows=()
 failures=0
-for deck in tests/ngspice/*.cir; do
+decks=()
+if [ -n "${DECKS:-}" ]; then
+    for name in $DECKS; do
+        [ -f "tests/ngspice/$name.cir" ] || { echo "bench-ngspice: no deck tests/ngspice/$name.cir" >&2; exit 1; }
+        decks+=("tests/ngspice/$name.cir")
+    done
+else
+    decks=(tests/ngspice/*.cir)
+fi
+for deck in "${decks[@]}"; do
     name=$(basename "$deck" .cir)
     ng_raw="$out/$name.ngspice.raw"
     fp_raw="$out/$name.freqprop.raw"
@@ -63,34 +84,41 @@ for deck in tests/ngspice/*.cir; do
     rm -f "$ng_raw" "$fp_raw" "$fp_h5"
     echo "== $name" >&2
 
-    # REPEAT runs of each program, alternating, so that a slow moment of a shared machine
-    # falls on both; the median of each is reported
+    # runs of each program, alternating, so that a slow moment of a shared machine falls on
+    # both; the median of each is reported. At least REPEAT turns (REPEAT_SMALL on decks
+    # where both medians are under 0.2 s), and more, up to REPEAT_MAX, until freqprop's runs
+    # add up to MIN_SECONDS
     ng_times=(); fp_times=(); h5_times=(); ng_ok=1; fp_ok=1
     runs=$repeat
     k=0
     while [ "$k" -lt "$runs" ]; do
         k=$((k + 1))
         rm -f "$ng_raw" "$fp_raw" "$fp_h5"
-        t0=$(now)
+        t0=$EPOCHREALTIME
         if ! ngspice -b -r "$ng_raw" "$deck" >"$out/$name.ngspice.log" 2>&1; then ng_ok=0; fi
-        t1=$(now)
+        t1=$EPOCHREALTIME
         ng_times+=("$(secs "$t0" "$t1")")
 
-        t0=$(now)
+        t0=$EPOCHREALTIME
         if ! "$FREQPROP" simulate "$deck" --no-h5 --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=0; fi
-        t1=$(now)
+        t1=$EPOCHREALTIME
         fp_times+=("$(secs "$t0" "$t1")")
 
         rm -f "$fp_h5" "$fp_raw.h5run"
-        t0=$(now)
+        t0=$EPOCHREALTIME
         if ! "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw.h5run" >"$out/$name.freqprop-h5.log" 2>&1; then fp_ok=0; fi
-        t1=$(now)
+        t1=$EPOCHREALTIME
         h5_times+=("$(secs "$t0" "$t1")")
         [ "$ng_ok" = 1 ] && [ "$fp_ok" = 1 ] || break
         if [ "$k" = "$repeat" ] && [ "$repeat_small" -gt "$repeat" ] &&
             python3 -c "import sys; sys.exit(max(map(float, sys.argv[1:])) >= 0.2)" \
                 "$(median "${ng_times[@]}")" "$(median "${fp_times[@]}")"; then
             runs=$repeat_small
+        fi
+        if [ "$k" = "$runs" ] && [ "$runs" -lt "$repeat_max" ] &&
+            python3 -c "import sys; sys.exit(sum(map(float, sys.argv[2:])) >= float(sys.argv[1]))" \
+                "$min_seconds" "${fp_times[@]}"; then
+            runs=$((runs + 1))
         fi
     done
     ng_s=$(median "${ng_times[@]}")
@@ -120,7 +148,7 @@ for deck in tests/ngspice/*.cir; do
         [ "$ng_ok" = 1 ] || ng_s="failed"
         [ "$fp_ok" = 1 ] || fp_s="failed: $(tail -n 1 "$out/$name.freqprop.log" | tr '|' '/' | cut -c1-60)"
     fi
-    rows+=("| $name | $nodes | $steps | $ng_s | $fp_s | $ratio | $least_ratio | $h5_s | $h5_ratio | $worst | $verdict |")
+    rows+=("| $name | $nodes | $steps | $k | $ng_s | $fp_s | $ratio | $least_ratio | $h5_s | $h5_ratio | $worst | $verdict |")
 done
 
 tmp="$doc.tmp"
@@ -133,8 +161,11 @@ tmp="$doc.tmp"
     echo "Each deck of the cross-validation corpus (tests/ngspice/, see validation.md) is run by"
     echo "\`ngspice -b -r\` and by \`freqprop simulate --no-h5 --raw\` (the same output: one binary"
     echo "rawfile); times are wall clock of the whole command,"
-    echo "start-up included: the median of $repeat runs of each ($repeat_small where both medians"
-    echo "are under 0.2 s), taken in turn (ngspice, freqprop, freqprop with HDF5,"
+    echo "start-up included (bash's \$EPOCHREALTIME around each command): the median of at least"
+    echo "$repeat runs of each ($repeat_small where both medians are under 0.2 s), and of more, up to"
+    echo "$repeat_max, until freqprop's runs of the deck add up to ${min_seconds} s (so that a burst of a shared"
+    echo "machine's noise covers few of a fast deck's runs; \"runs\" in the table),"
+    echo "taken in turn (ngspice, freqprop, freqprop with HDF5,"
     echo "ngspice, …), so that a slow moment of a shared machine falls on both. Steps are the points"
     echo "written (ngspice / freqprop). The worst difference is the largest |freqprop − ngspice| of"
     echo "any node voltage over that node's"
@@ -148,8 +179,8 @@ tmp="$doc.tmp"
     echo "On decks that run in well under a second both programs' times are dominated by start-up"
     echo "and, for freqprop, by writing its outputs through a temporary file, fsync and rename."
     echo
-    echo "| circuit | nodes | steps | ngspice s | freqprop s | ratio | least | + HDF5 s | ratio | worst difference | compare |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+    echo "| circuit | nodes | steps | runs | ngspice s | freqprop s | ratio | least | + HDF5 s | ratio | worst difference | compare |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     printf '%s\n' "${rows[@]}"
     echo
     echo "Where freqprop's time goes on a deck: \`freqprop simulate DECK --stats\` splits it into device"

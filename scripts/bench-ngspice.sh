@@ -140,15 +140,19 @@ for deck in "${decks[@]}"; do
         steps=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print('%d / %d' % (d['ref_points'], d['cand_points']))" "$diff_json")
         worst=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); w=d['worst_rel']; print('missing %d nodes' % len(d['missing']) if w is None else '%.2e (%s)' % (w, d['worst_node']))" "$diff_json")
         ratio=$(ratio_to "$ng_s" "$fp_s")
+        # an accepted step against one factorization and one solve (untimed run)
+        over_limit=$("$FREQPROP" simulate "$deck" --no-h5 --raw "$out/$name.limit.raw" --json 2>/dev/null |
+            python3 -c "import json,sys; v=json.load(sys.stdin).get('step_over_limit'); print('n/a' if v is None else '%.2f' % v)" || echo "n/a")
+        rm -f "$out/$name.limit.raw"
         least_ratio=$(ratio_to "$(least "${ng_times[@]}")" "$(least "${fp_times[@]}")")
         h5_ratio=$(ratio_to "$ng_s" "$h5_s")
     else
         failures=$((failures + 1))
-        ratio="n/a"; least_ratio="n/a"; h5_ratio="n/a"; h5_s="n/a"
+        ratio="n/a"; least_ratio="n/a"; h5_ratio="n/a"; h5_s="n/a"; over_limit="n/a"
         [ "$ng_ok" = 1 ] || ng_s="failed"
         [ "$fp_ok" = 1 ] || fp_s="failed: $(tail -n 1 "$out/$name.freqprop.log" | tr '|' '/' | cut -c1-60)"
     fi
-    rows+=("| $name | $nodes | $steps | $k | $ng_s | $fp_s | $ratio | $least_ratio | $h5_s | $h5_ratio | $worst | $verdict |")
+    rows+=("| $name | $nodes | $steps | $k | $ng_s | $fp_s | $ratio | $least_ratio | $h5_s | $h5_ratio | $over_limit | $worst | $verdict |")
 done
 
 tmp="$doc.tmp"
@@ -179,15 +183,18 @@ tmp="$doc.tmp"
     echo "On decks that run in well under a second both programs' times are dominated by start-up"
     echo "and, for freqprop, by writing its outputs through a temporary file, fsync and rename."
     echo
-    echo "| circuit | nodes | steps | runs | ngspice s | freqprop s | ratio | least | + HDF5 s | ratio | worst difference | compare |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+    echo "| circuit | nodes | steps | runs | ngspice s | freqprop s | ratio | least | + HDF5 s | ratio | ÷ limit | worst difference | compare |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
     printf '%s\n' "${rows[@]}"
     echo
     echo "Where freqprop's time goes on a deck: \`freqprop simulate DECK --stats\` splits it into device"
     echo "evaluation, assembly, factorization, solves and the rest (Newton's convergence tests, step"
     echo "control and output), and counts the factorizations and the Newton iterations that reused"
-    echo "one. On the larger decks most iterations reuse the held factorization (chord steps, see"
-    echo "architecture.md), so the triangular solves and the device loads dominate."
+    echo "one, and what an accepted step cost against one factorization and one solve at the run's"
+    echo "averages (the hardware's limit for a Newton iteration that refactors: \"÷ limit\" in the"
+    echo "table, from one more run with \`--json\`'s \`step_over_limit\`). On the larger decks most"
+    echo "iterations reuse the held factorization (chord steps, see architecture.md), so the"
+    echo "triangular solves and the device loads dominate, and a step costs less than that limit."
     echo
     echo "See also [scaling.md](scaling.md) (a diode mesh from 1k to 100k nodes, with ngspice on the"
     echo "same decks: \`make bench-scale\`) and [training-performance.md](training-performance.md)"

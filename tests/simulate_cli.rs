@@ -385,6 +385,34 @@ fn stats_split_the_time_and_agree_with_the_summary() {
     assert!((loads[1] - loads[0] / accepted).abs() <= 0.005, "{loads:?}");
     let settled = numbers(line("Newton solves accepted on the residual's test"));
     assert!(settled[2] > 0.0, "none one solve further: {settled:?}");
+    // a step against the limit, one factorization and one solve (printed in ms to four
+    // decimals, the ratio to two)
+    let v = numbers(line("per accepted step:"));
+    let [step, ratio, limit, factor, solve] = v[..] else {
+        panic!("{v:?}");
+    };
+    assert!(step > 0.0 && factor > 0.0 && solve > 0.0, "{v:?}");
+    assert!((limit - (factor + solve)).abs() <= 1.5e-4, "{v:?}");
+    assert!(
+        (ratio - step / limit).abs() <= 0.005 + 1e-4 * ratio / limit,
+        "{v:?}"
+    );
+
+    // the same figures in the JSON summary, from its own counts and seconds
+    let (r, _, _) = simulate(d.path(), "rn2.cir", &text, &["--json"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    let js: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let num = |k: &str| {
+        js[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} in {}", r.stdout))
+    };
+    let limit =
+        num("factor_seconds") / num("factorizations") + num("solve_seconds") / num("solves");
+    assert_eq!(num("limit_seconds"), limit);
+    assert_eq!(num("seconds_per_step"), num("seconds") / num("accepted"));
+    assert_eq!(num("step_over_limit"), num("seconds_per_step") / limit);
+    assert_eq!(num("solves"), num("newton_iterations"));
 }
 
 #[test]

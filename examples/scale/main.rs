@@ -161,6 +161,7 @@ fn child(run: &ChildRun) -> Result<(), String> {
         "load_s": st.load_seconds,
         "factor_s": st.factor_seconds,
         "solve_s": st.solve_seconds,
+        "limit_s": st.limit_seconds(),
         "vmhwm_kb": vmhwm_kb(),
     });
     println!("{j}");
@@ -663,7 +664,7 @@ with it contract (the default), `within` each time point (a fresh one at its fir
 `never`. Newton iterations and factorizations include the operating point; it. / step is their
 ratio to the steps, and factor + solve the share of the transient's wall time in
 factorizations and solves. Limit ms: the cost of one factorization and one solve, each the
-run's own average (factor s / factorizations + solve s / Newton iterations); ms / step: the
+run's own average (factor s / factorizations + solve s / solves: `transient::Stats::limit_seconds`); ms / step: the
 transient's wall time per step, and ÷ limit their ratio (below 1: a step costs less than one
 factorization and solve). Peak RSS is the child's `ru_maxrss` (from
 `wait4`), with the deck text, the parsed circuit and three probe traces. Load avg: the
@@ -682,10 +683,8 @@ processes share the cores and wall times are inflated: compare CPU times.\n"
     let per_step = |r: &Row| u(&r.j, "newton_iterations") as f64 / u(&r.j, "steps").max(1) as f64;
     let share = |r: &Row| (f(&r.j, "factor_s") + f(&r.j, "solve_s")) / f(&r.j, "tran_s");
     let per_step_ms = |r: &Row| 1e3 * f(&r.j, "tran_s") / u(&r.j, "steps").max(1) as f64;
-    let limit_ms = |r: &Row| {
-        1e3 * (f(&r.j, "factor_s") / u(&r.j, "factorizations").max(1) as f64
-            + f(&r.j, "solve_s") / u(&r.j, "newton_iterations").max(1) as f64)
-    };
+    // `transient::Stats::limit_seconds`, as the child reported it
+    let limit_ms = |r: &Row| 1e3 * f(&r.j, "limit_s");
     for r in rows {
         let j = &r.j;
         let _ = writeln!(

@@ -259,7 +259,23 @@ fn summary_json(
         "assembly_seconds": st.load_seconds - st.device_seconds,
         "factor_seconds": st.factor_seconds,
         "solve_seconds": st.solve_seconds,
+        "solves": st.solves,
+        "limit_seconds": st.limit_seconds(),
+        "seconds_per_step": per_step_seconds(s),
+        "step_over_limit": step_over_limit(s, st),
     })
+}
+
+/// The transient's wall time per accepted step (`None` with no accepted step).
+fn per_step_seconds(s: &TranSummary) -> Option<f64> {
+    (s.accepted > 0).then(|| s.seconds / s.accepted as f64)
+}
+
+/// A step's cost against the hardware limit, one factorization and one solve
+/// ([`transient::Stats::limit_seconds`]): below 1, a time step costs less than one Newton
+/// iteration that refactors.
+fn step_over_limit(s: &TranSummary, st: &transient::Stats) -> Option<f64> {
+    Some(per_step_seconds(s)? / st.limit_seconds()?)
 }
 
 /// Points per HDF5 chunk (and per flush) of a streamed waveform. The writer thread flushes
@@ -681,6 +697,19 @@ fn print_summary(
             "Newton iterations per accepted step: {:.2}",
             per_step(s.newton_iterations)
         );
+        if let (Some(step), Some(limit), Some(ratio)) = (
+            per_step_seconds(s),
+            st.limit_seconds(),
+            step_over_limit(s, st),
+        ) {
+            println!(
+                "per accepted step: {:.4} ms, {ratio:.2} times the limit of one factorization and one solve ({:.4} ms: {:.4} + {:.4} ms, this run's averages)",
+                1e3 * step,
+                1e3 * limit,
+                1e3 * st.factor_seconds / st.factorizations as f64,
+                1e3 * st.solve_seconds / st.solves as f64,
+            );
+        }
     }
 }
 

@@ -87,6 +87,35 @@ pub struct Stats {
     pub solve_seconds: f64,
 }
 
+impl Stats {
+    /// The cost of one numeric factorization and one triangular solve, each this run's own
+    /// average (`factor_seconds / factorizations + solve_seconds / solves`): what one Newton
+    /// iteration of SPICE's kind (a fresh factorization at every iteration) cannot go below on
+    /// this machine, the hardware limit a time step is measured against. `None` before any
+    /// factorization and solve, or when the phases were not timed
+    /// ([`Simulator::set_timing`]).
+    ///
+    /// ```
+    /// let stats = transient::Stats {
+    ///     factorizations: 4,
+    ///     factor_seconds: 0.2,
+    ///     solves: 10,
+    ///     solve_seconds: 0.1,
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(stats.limit_seconds(), Some(0.05 + 0.01));
+    /// assert_eq!(transient::Stats::default().limit_seconds(), None);
+    /// ```
+    pub fn limit_seconds(&self) -> Option<f64> {
+        if self.factorizations == 0 || self.solves == 0 {
+            return None;
+        }
+        let limit = self.factor_seconds / self.factorizations as f64
+            + self.solve_seconds / self.solves as f64;
+        (limit > 0.0).then_some(limit)
+    }
+}
+
 fn note(element: &Option<String>) -> String {
     element
         .as_ref()

@@ -17,7 +17,8 @@
 # default 3: like hyperfine's 3 s, so that a burst of a shared machine's noise covers few of
 # a fast deck's runs), REPEAT_SMALL (the fewest runs when both medians are under 0.2 s, where
 # a millisecond of noise is several percent of the ratio; default 15). Times are taken with
-# bash's $EPOCHREALTIME: no process is started inside the timed window. DECKS (names of
+# bash's $EPOCHREALTIME: no process is started inside the timed window, and a sync(1) before
+# each command (outside it) leaves it nothing of the last one's output to write back. DECKS (names of
 # decks, space separated, e.g. "random_network mesh30"): only these (a check; the whole
 # corpus by default).
 set -euo pipefail
@@ -94,10 +95,16 @@ for deck in "${decks[@]}"; do
     while [ "$k" -lt "$runs" ]; do
         k=$((k + 1))
         rm -f "$ng_raw" "$fp_raw" "$fp_h5"
+        # each command starts with nothing of another's left to write back: ngspice does not
+        # fsync its 12 MB rawfile, and freqprop's fsync then committed the file system's
+        # journal with ngspice's data and the deleted files in it (random_network, measured:
+        # freqprop's median 0.096–0.105 s after ngspice, 0.084–0.088 s with a sync between)
+        sync
         t0=$EPOCHREALTIME
         if ! ngspice -b -r "$ng_raw" "$deck" >"$out/$name.ngspice.log" 2>&1; then ng_ok=0; fi
         t1=$EPOCHREALTIME
         ng_times+=("$(secs "$t0" "$t1")")
+        sync
 
         t0=$EPOCHREALTIME
         if ! "$FREQPROP" simulate "$deck" --no-h5 --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=0; fi
@@ -105,6 +112,7 @@ for deck in "${decks[@]}"; do
         fp_times+=("$(secs "$t0" "$t1")")
 
         rm -f "$fp_h5" "$fp_raw.h5run"
+        sync
         t0=$EPOCHREALTIME
         if ! "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw.h5run" >"$out/$name.freqprop-h5.log" 2>&1; then fp_ok=0; fi
         t1=$EPOCHREALTIME
@@ -169,8 +177,10 @@ tmp="$doc.tmp"
     echo "$repeat runs of each ($repeat_small where both medians are under 0.2 s), and of more, up to"
     echo "$repeat_max, until freqprop's runs of the deck add up to ${min_seconds} s (so that a burst of a shared"
     echo "machine's noise covers few of a fast deck's runs; \"runs\" in the table),"
-    echo "taken in turn (ngspice, freqprop, freqprop with HDF5,"
-    echo "ngspice, …), so that a slow moment of a shared machine falls on both. Steps are the points"
+    echo "taken in turn (ngspice, freqprop, freqprop with HDF5, ngspice, …) so that a slow moment of"
+    echo "a shared machine falls on both, each after a \`sync\` outside its timed window so that no"
+    echo "command writes back another's output (ngspice does not fsync its rawfile, and freqprop's"
+    echo "fsync used to commit ngspice's 12 MB with its own). Steps are the points"
     echo "written (ngspice / freqprop). The worst difference is the largest |freqprop − ngspice| of"
     echo "any node voltage over that node's"
     echo "swing, after the first 1% of the run (scripts/rawdiff.py); \"compare\" is the verdict of"

@@ -51,6 +51,23 @@ least() { python3 -c "import sys; print('%.3f' % min(map(float, sys.argv[1:])))"
 ratio_to() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1e-9)))" "$1" "$2"; }
 secs() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
+# Run a command with its output to the log $1, after a sync, and set `elapsed` to its wall
+# seconds ($EPOCHREALTIME around it alone); returns the command's status. The sync leaves
+# the command nothing of another's output to write back: ngspice does not fsync its 12 MB
+# rawfile, and freqprop's fsync then committed the file system's journal with ngspice's data
+# and the deleted files in it (random_network, measured: freqprop's median 0.096–0.105 s
+# after ngspice, 0.084–0.088 s with a sync between).
+timed() {
+    local log=$1
+    shift
+    sync
+    local t0=$EPOCHREALTIME
+    "$@" >"$log" 2>&1
+    local rc=$? t1=$EPOCHREALTIME
+    elapsed=$(secs "$t0" "$t1")
+    return "$rc"
+}
+
 # TSTOP of a deck's .tran line, in seconds
 tstop() {
     python3 - "$1" <<'PY'
@@ -95,28 +112,15 @@ for deck in "${decks[@]}"; do
     while [ "$k" -lt "$runs" ]; do
         k=$((k + 1))
         rm -f "$ng_raw" "$fp_raw" "$fp_h5"
-        # each command starts with nothing of another's left to write back: ngspice does not
-        # fsync its 12 MB rawfile, and freqprop's fsync then committed the file system's
-        # journal with ngspice's data and the deleted files in it (random_network, measured:
-        # freqprop's median 0.096–0.105 s after ngspice, 0.084–0.088 s with a sync between)
-        sync
-        t0=$EPOCHREALTIME
-        if ! ngspice -b -r "$ng_raw" "$deck" >"$out/$name.ngspice.log" 2>&1; then ng_ok=0; fi
-        t1=$EPOCHREALTIME
-        ng_times+=("$(secs "$t0" "$t1")")
-        sync
-
-        t0=$EPOCHREALTIME
-        if ! "$FREQPROP" simulate "$deck" --no-h5 --raw "$fp_raw" >"$out/$name.freqprop.log" 2>&1; then fp_ok=0; fi
-        t1=$EPOCHREALTIME
-        fp_times+=("$(secs "$t0" "$t1")")
-
+        timed "$out/$name.ngspice.log" ngspice -b -r "$ng_raw" "$deck" || ng_ok=0
+        ng_times+=("$elapsed")
+        timed "$out/$name.freqprop.log" "$FREQPROP" simulate "$deck" --no-h5 --raw "$fp_raw" ||
+            fp_ok=0
+        fp_times+=("$elapsed")
         rm -f "$fp_h5" "$fp_raw.h5run"
-        sync
-        t0=$EPOCHREALTIME
-        if ! "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw.h5run" >"$out/$name.freqprop-h5.log" 2>&1; then fp_ok=0; fi
-        t1=$EPOCHREALTIME
-        h5_times+=("$(secs "$t0" "$t1")")
+        timed "$out/$name.freqprop-h5.log" \
+            "$FREQPROP" simulate "$deck" -o "$fp_h5" --raw "$fp_raw.h5run" || fp_ok=0
+        h5_times+=("$elapsed")
         [ "$ng_ok" = 1 ] && [ "$fp_ok" = 1 ] || break
         if [ "$k" = "$repeat" ] && [ "$repeat_small" -gt "$repeat" ] &&
             python3 -c "import sys; sys.exit(max(map(float, sys.argv[1:])) >= 0.2)" \

@@ -697,17 +697,18 @@ fn print_summary(
             "Newton iterations per accepted step: {:.2}",
             per_step(s.newton_iterations)
         );
-        if let (Some(step), Some(limit), Some(ratio)) = (
+        if let (Some(step), Some(ratio), Some(factor), Some(solve)) = (
             per_step_seconds(s),
-            st.limit_seconds(),
             step_over_limit(s, st),
+            st.seconds_per_factorization(),
+            st.seconds_per_solve(),
         ) {
             println!(
                 "per accepted step: {:.4} ms, {ratio:.2} times the limit of one factorization and one solve ({:.4} ms: {:.4} + {:.4} ms, this run's averages)",
                 1e3 * step,
-                1e3 * limit,
-                1e3 * st.factor_seconds / st.factorizations as f64,
-                1e3 * st.solve_seconds / st.solves as f64,
+                1e3 * (factor + solve),
+                1e3 * factor,
+                1e3 * solve,
             );
         }
     }

@@ -107,12 +107,18 @@ impl Stats {
     /// assert_eq!(transient::Stats::default().limit_seconds(), None);
     /// ```
     pub fn limit_seconds(&self) -> Option<f64> {
-        if self.factorizations == 0 || self.solves == 0 {
-            return None;
-        }
-        let limit = self.factor_seconds / self.factorizations as f64
-            + self.solve_seconds / self.solves as f64;
+        let limit = self.seconds_per_factorization()? + self.seconds_per_solve()?;
         (limit > 0.0).then_some(limit)
+    }
+
+    /// `factor_seconds / factorizations` (`None` before any factorization).
+    pub fn seconds_per_factorization(&self) -> Option<f64> {
+        (self.factorizations > 0).then(|| self.factor_seconds / self.factorizations as f64)
+    }
+
+    /// `solve_seconds / solves` (`None` before any solve).
+    pub fn seconds_per_solve(&self) -> Option<f64> {
+        (self.solves > 0).then(|| self.solve_seconds / self.solves as f64)
     }
 }
 

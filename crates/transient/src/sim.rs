@@ -172,6 +172,20 @@ fn tolerance(o: &Options, current: bool, scale: f64) -> f64 {
     o.reltol * scale + if current { o.abstol } else { o.vntol }
 }
 
+/// Newton's scaled update norm `norm` raised by the update `d` of an unknown at `x` (both
+/// finite): the larger of `norm` and `|d| / tol`, `tol` the tolerance at the larger of `|x|`
+/// and `|x + d|`. A plain comparison, not NaN-aware `max`, and the division only where the
+/// ratio grows.
+#[inline]
+fn raise_update_norm(norm: f64, o: &Options, current: bool, x: f64, d: f64) -> f64 {
+    let tol = tolerance(o, current, (x + d).abs().max(x.abs()));
+    if d.abs() > norm * tol {
+        d.abs() / tol
+    } else {
+        norm
+    }
+}
+
 /// What the parts fixed for a time point were loaded for: the matrix's by the step's
 /// coefficients alone, the right-hand side's also by the accepted history (`generation`).
 #[derive(Debug, Clone, PartialEq)]
@@ -873,12 +887,7 @@ impl Simulator {
                         nonfinite: true,
                     });
                 }
-                let tol = tolerance(options, cur, new.abs().max(xi.abs()));
-                // every value here is finite: a plain comparison, not NaN-aware `max`; the
-                // division only where the largest ratio grows
-                if d.abs() > norm * tol {
-                    norm = d.abs() / tol;
-                }
+                norm = raise_update_norm(norm, options, cur, xi, d);
                 *bi = new;
             }
             let rate = norm / prev_norm;
@@ -1134,11 +1143,7 @@ impl Simulator {
         let (options, current) = (&self.options, &self.layout.current_flags()[1..=n]);
         let mut norm = 0.0f64;
         for ((&yi, &di), &cur) in y.iter().zip(d).zip(current) {
-            let tol = tolerance(options, cur, (yi + di).abs().max(yi.abs()));
-            // the division only where the largest ratio grows
-            if di.abs() > norm * tol {
-                norm = di.abs() / tol;
-            }
+            norm = raise_update_norm(norm, options, cur, yi, di);
         }
         let step = NextUpdate::Solved(&self.rhs);
         let (dev, y) = (self.devices.all(), &self.b);
